@@ -1,0 +1,81 @@
+"""The ASGI application: API routers, web pages, and one error handler for every domain error."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from gridcare import __version__
+from gridcare.auth.api import router as auth_router
+from gridcare.config import Settings, get_settings
+from gridcare.customers.api import router as customers_router
+from gridcare.db import make_engine, make_session_factory
+from gridcare.errors import DomainError, TooManyAttempts
+from gridcare.grid.api import router as grid_router
+from gridcare.org.api import router as org_router
+from gridcare.users.api import router as users_router
+from gridcare.web.pages import router as web_router
+
+_HTTP_CODES = {
+    401: "authentication_failed",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+}
+_HTTP_MESSAGES = {404: "请求的资源不存在", 405: "不支持该请求方法"}
+
+
+def _error(status: int, code: str, message: str, details: list[Any] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        body["details"] = details
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse({"error": body}, status_code=status, headers=headers)
+
+
+async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    response = _error(exc.status, exc.code, exc.message, exc.details)
+    if isinstance(exc, TooManyAttempts):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    details = [
+        {"field": ".".join(str(p) for p in err["loc"] if p != "body"), "reason": err["msg"]}
+        for err in exc.errors()
+    ]
+    first = details[0] if details else {"field": "", "reason": ""}
+    return _error(422, "invalid_input", f"输入有误：{first['field']} {first['reason']}", details)
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    message = _HTTP_MESSAGES.get(exc.status_code, str(exc.detail))
+    return _error(exc.status_code, code, message)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="GridCare 95598 客户服务平台 API",
+        version=__version__,
+        description="工单、电网拓扑、客户与用户。所有接口（登录除外）需在 Authorization 头中携带 Bearer 令牌。",
+    )
+    engine = make_engine(settings)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    for router in (auth_router, org_router, grid_router, customers_router, users_router, web_router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,30 @@
+"""Writing to the append-only audit log: who did what, to which record, when."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from gridcare.auth.principal import Principal
+from gridcare.models import AuditEntry
+
+
+def record(
+    session: Session,
+    *,
+    actor: Principal | None,
+    action: str,
+    entity: str,
+    entity_id: object = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        AuditEntry(
+            user_id=actor.user_id if actor and actor.user_id else None,
+            action=action,
+            entity=entity,
+            entity_id=None if entity_id is None else str(entity_id),
+            detail=detail,
+        )
+    )

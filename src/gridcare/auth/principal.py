@@ -1,0 +1,53 @@
+"""Who is acting: the user, their unit's scope and their roles; what they may see unmasked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, select
+
+from gridcare.errors import PermissionDenied
+from gridcare.models import Unit
+from gridcare.models.enums import Role
+
+# Roles that contact customers and so need their phone numbers in clear.
+PHONE_ROLES = frozenset({Role.agent, Role.dispatcher, Role.station_staff})
+# Roles that accept business with an ID document ("一证受理") and so see ID numbers in clear.
+ID_NUMBER_ROLES = frozenset({Role.agent, Role.station_staff})
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: int
+    username: str
+    unit_id: int
+    unit_path: str
+    roles: frozenset[str]
+
+    def has_any(self, *roles: Role) -> bool:
+        return any(r in self.roles for r in roles)
+
+    def require(self, *roles: Role) -> None:
+        if not self.has_any(*roles):
+            from gridcare.models.enums import LABELS_ZH
+
+            names = "、".join(LABELS_ZH[r] for r in roles)
+            raise PermissionDenied(f"此操作需要以下角色之一：{names}")
+
+    @property
+    def sees_phones(self) -> bool:
+        return self.has_any(*PHONE_ROLES)
+
+    @property
+    def sees_id_numbers(self) -> bool:
+        return self.has_any(*ID_NUMBER_ROLES)
+
+    def unit_ids_in_scope(self) -> Select[int]:
+        """Subquery of every unit at or below the user's unit (a station sees itself only)."""
+        return select(Unit.id).where(Unit.path.startswith(self.unit_path, autoescape=True))
+
+    def covers_path(self, path: str) -> bool:
+        return path.startswith(self.unit_path)
+
+
+SYSTEM = Principal(user_id=0, username="system", unit_id=0, unit_path="/", roles=frozenset(Role))

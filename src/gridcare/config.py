@@ -1,0 +1,47 @@
+"""One Settings object, read from GRIDCARE_* environment variables (and a .env file)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GRIDCARE_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///gridcare.db",
+        description="SQLAlchemy URL: sqlite:///file.db (default) or postgresql+psycopg://user@host/db",
+    )
+    secret_key: str | None = Field(
+        default=None,
+        description="Signs access tokens. Unset: a random key is kept in secret_key_file.",
+    )
+    secret_key_file: Path = Path(".gridcare-secret")
+    token_minutes: int = 8 * 60
+    login_max_failures: int = 5
+    login_window_seconds: int = 300
+    sqlite_busy_timeout_ms: int = 5000
+    db_pool_size: int = 10
+    page_size_max: int = 200
+
+    def resolved_secret_key(self) -> str:
+        """The token signing key: configured, or persisted beside the app so all workers share it."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.secret_key_file
+        if path.exists():
+            return path.read_text(encoding="utf-8").strip()
+        key = secrets.token_urlsafe(48)
+        path.write_text(key, encoding="utf-8")
+        path.chmod(0o600)
+        return key
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,122 @@
+"""Customer rules: who may see and change what, optimistic concurrency, masking, audit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from gridcare.audit.service import record
+from gridcare.auth.masking import mask_id_number, mask_phone
+from gridcare.auth.principal import Principal
+from gridcare.customers import repository
+from gridcare.customers.schemas import CustomerCreate, CustomerRead, CustomerUpdate
+from gridcare.errors import Conflict, InvalidInput, NotFound
+from gridcare.models import Customer, TransformerArea, Unit, Village
+from gridcare.models.enums import Role
+
+EDITOR_ROLES = (Role.agent, Role.station_staff, Role.admin)
+# Personal data: never written to the audit log in clear.
+PERSONAL_FIELDS = frozenset({"phone", "phone_alt", "id_number"})
+
+
+def to_read(row: Any, principal: Principal) -> CustomerRead:
+    customer: Customer = row[0]
+    data = CustomerRead.model_validate(customer).model_dump()
+    data.update(
+        village_name=row.village_name,
+        area_class=row.area_class,
+        transformer_area_code=row.transformer_area_code,
+        transformer_area_name=row.transformer_area_name,
+        station_name=row.station_name,
+    )
+    if not principal.sees_phones:
+        data["phone"] = mask_phone(customer.phone)
+        data["phone_alt"] = mask_phone(customer.phone_alt)
+    if not principal.sees_id_numbers:
+        data["id_number"] = mask_id_number(customer.id_number)
+    return CustomerRead(**data)
+
+
+def audit_values(changes: dict[str, Any]) -> dict[str, Any]:
+    return {k: ("***" if k in PERSONAL_FIELDS and v else v) for k, v in changes.items()}
+
+
+def get(session: Session, *, principal: Principal, customer_id: int) -> CustomerRead:
+    row = repository.get(session, principal=principal, customer_id=customer_id)
+    if row is None:
+        raise NotFound(f"客户 {customer_id} 不存在或不在您的权限范围内")
+    return to_read(row, principal)
+
+
+def _area_in_scope(session: Session, principal: Principal, code: str) -> TransformerArea:
+    area = session.scalar(select(TransformerArea).where(TransformerArea.code == code))
+    if area is None:
+        raise InvalidInput(f"台区编号 {code} 不存在", details=[{"field": "transformer_area_code"}])
+    station_path = session.scalar(select(Unit.path).where(Unit.id == area.station_id))
+    if station_path is None or not principal.covers_path(station_path):
+        raise InvalidInput(f"台区 {code} 不在您的权限范围内", details=[{"field": "transformer_area_code"}])
+    return area
+
+
+def create(session: Session, *, principal: Principal, data: CustomerCreate) -> CustomerRead:
+    principal.require(*EDITOR_ROLES)
+    if session.scalar(select(Customer.id).where(Customer.account_no == data.account_no)) is not None:
+        raise Conflict(f"户号 {data.account_no} 已存在", details=[{"field": "account_no"}])
+    area = _area_in_scope(session, principal, data.transformer_area_code)
+    village_id = area.village_id
+    if data.village_code:
+        village_id = session.scalar(select(Village.id).where(Village.code == data.village_code))
+        if village_id is None:
+            raise InvalidInput(f"村/社区编号 {data.village_code} 不存在", details=[{"field": "village_code"}])
+    fields = data.model_dump(exclude={"transformer_area_code", "village_code"})
+    customer = Customer(
+        **fields, transformer_area_id=area.id, station_id=area.station_id, village_id=village_id
+    )
+    session.add(customer)
+    session.flush()
+    record(
+        session,
+        actor=principal,
+        action="create",
+        entity="customer",
+        entity_id=customer.id,
+        detail=audit_values(data.model_dump(mode="json")),
+    )
+    return get(session, principal=principal, customer_id=customer.id)
+
+
+def update(session: Session, *, principal: Principal, customer_id: int, data: CustomerUpdate) -> CustomerRead:
+    principal.require(*EDITOR_ROLES)
+    row = repository.get(session, principal=principal, customer_id=customer_id)
+    if row is None:
+        raise NotFound(f"客户 {customer_id} 不存在或不在您的权限范围内")
+    customer: Customer = row[0]
+    if customer.version != data.version:
+        raise Conflict(
+            f"客户 {customer.account_no} 已被他人修改（当前版本 {customer.version}，"
+            f"您读取的版本 {data.version}），请刷新后重试"
+        )
+    changes = {
+        k: v
+        for k, v in data.model_dump(exclude={"version"}, exclude_unset=True).items()
+        if getattr(customer, k) != v
+    }
+    for key, value in changes.items():
+        setattr(customer, key, value)
+    if changes:
+        try:
+            session.flush()
+        except StaleDataError as exc:  # another transaction committed between our read and write
+            raise Conflict(f"客户 {customer.account_no} 已被他人修改，请刷新后重试") from exc
+        record(
+            session,
+            actor=principal,
+            action="update",
+            entity="customer",
+            entity_id=customer.id,
+            detail=audit_values({k: (str(v) if v is not None else None) for k, v in changes.items()}),
+        )
+    return get(session, principal=principal, customer_id=customer.id)

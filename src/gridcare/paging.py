@@ -1,0 +1,49 @@
+"""Offset paging shared by every list endpoint: fetch one row more than a page to know if more follow."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Generic, TypeVar
+
+from fastapi import Depends, Query
+from pydantic import BaseModel
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    page: int
+    page_size: int
+    has_more: bool
+
+
+class PageParams:
+    def __init__(
+        self,
+        page: Annotated[int, Query(ge=1, description="页码，从 1 开始")] = 1,
+        page_size: Annotated[int, Query(ge=1, le=200, description="每页条数")] = 20,
+    ) -> None:
+        self.page = page
+        self.page_size = page_size
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.page_size
+
+    @property
+    def fetch(self) -> int:
+        """Rows to ask for: one more than the page, to tell whether another page exists."""
+        return self.page_size + 1
+
+
+PageDep = Annotated[PageParams, Depends()]
+
+
+def page_of(items: Sequence[T], paging: PageParams) -> Page[T]:
+    return Page[T](
+        items=list(items[: paging.page_size]),
+        page=paging.page,
+        page_size=paging.page_size,
+        has_more=len(items) > paging.page_size,
+    )
