@@ -94,9 +94,10 @@ def update(session: Session, *, principal: Principal, customer_id: int, data: Cu
     if row is None:
         raise NotFound(f"客户 {customer_id} 不存在或不在您的权限范围内")
     customer: Customer = row[0]
+    account_no = customer.account_no
     if customer.version != data.version:
         raise Conflict(
-            f"客户 {customer.account_no} 已被他人修改（当前版本 {customer.version}，"
+            f"客户 {account_no} 已被他人修改（当前版本 {customer.version}，"
             f"您读取的版本 {data.version}），请刷新后重试"
         )
     changes = {
@@ -110,7 +111,7 @@ def update(session: Session, *, principal: Principal, customer_id: int, data: Cu
         try:
             session.flush()
         except StaleDataError as exc:  # another transaction committed between our read and write
-            raise Conflict(f"客户 {customer.account_no} 已被他人修改，请刷新后重试") from exc
+            raise Conflict(f"客户 {account_no} 已被他人修改，请刷新后重试") from exc
         record(
             session,
             actor=principal,
