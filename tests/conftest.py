@@ -71,7 +71,9 @@ class ScratchDatabases:
 
 
 @pytest.fixture(scope="session")
-def scratch_databases(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScratchDatabases]:
+def scratch_databases(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ScratchDatabases]:
     dbs = ScratchDatabases(
         request.config.getoption("--db"), request.config.getoption("--pg-url"), tmp_path_factory.mktemp("db")
     )

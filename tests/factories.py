@@ -26,8 +26,14 @@ def unique_digits(length: int = 12) -> str:
 
 
 def make_unit(session: Session, *, kind: str, parent: Unit | None = None, **kw: Any) -> Unit:
-    unit = Unit(code=kw.pop("code", unique("U")), name=kw.pop("name", f"测试单位{next(_counter)}"), kind=kind,
-                parent_id=parent.id if parent else None, path="", **kw)
+    unit = Unit(
+        code=kw.pop("code", unique("U")),
+        name=kw.pop("name", f"测试单位{next(_counter)}"),
+        kind=kind,
+        parent_id=parent.id if parent else None,
+        path="",
+        **kw,
+    )
     session.add(unit)
     session.flush()
     unit.path = f"{parent.path if parent else '/'}{unit.id}/"
@@ -36,16 +42,27 @@ def make_unit(session: Session, *, kind: str, parent: Unit | None = None, **kw: 
 
 
 def make_user(session: Session, *, unit: Unit, roles: list[str], **kw: Any) -> User:
-    user = User(username=kw.pop("username", unique("u")), display_name=kw.pop("display_name", "测试员工"),
-                password_hash=_PASSWORD_HASH, unit_id=unit.id, role_rows=[UserRole(role=r) for r in roles], **kw)
+    user = User(
+        username=kw.pop("username", unique("u")),
+        display_name=kw.pop("display_name", "测试员工"),
+        password_hash=_PASSWORD_HASH,
+        unit_id=unit.id,
+        role_rows=[UserRole(role=r) for r in roles],
+        **kw,
+    )
     session.add(user)
     session.flush()
     return user
 
 
 def make_village(session: Session, *, station: Unit, **kw: Any) -> Village:
-    village = Village(code=kw.pop("code", unique("V")), name=kw.pop("name", "测试村"),
-                      area_class=kw.pop("area_class", "rural"), station_id=station.id, **kw)
+    village = Village(
+        code=kw.pop("code", unique("V")),
+        name=kw.pop("name", "测试村"),
+        area_class=kw.pop("area_class", "rural"),
+        station_id=station.id,
+        **kw,
+    )
     session.add(village)
     session.flush()
     return village
@@ -61,11 +78,23 @@ def make_feeder(session: Session, *, county: Unit) -> Feeder:
     return feeder
 
 
-def make_area(session: Session, *, station: Unit, village: Village | None = None, feeder: Feeder | None = None,
-              **kw: Any) -> TransformerArea:
-    area = TransformerArea(code=kw.pop("code", unique("TQ")), name=kw.pop("name", "测试台区"),
-                           capacity_kva=kw.pop("capacity_kva", 315), station_id=station.id,
-                           village_id=village.id if village else None, feeder_id=feeder.id if feeder else None, **kw)
+def make_area(
+    session: Session,
+    *,
+    station: Unit,
+    village: Village | None = None,
+    feeder: Feeder | None = None,
+    **kw: Any,
+) -> TransformerArea:
+    area = TransformerArea(
+        code=kw.pop("code", unique("TQ")),
+        name=kw.pop("name", "测试台区"),
+        capacity_kva=kw.pop("capacity_kva", 315),
+        station_id=station.id,
+        village_id=village.id if village else None,
+        feeder_id=feeder.id if feeder else None,
+        **kw,
+    )
     session.add(area)
     session.flush()
     return area
@@ -111,10 +140,15 @@ def build_world(session: Session) -> World:
     feeder = make_feeder(session, county=county_a)
     for key, station in stations.items():
         village = make_village(session, station=station, name=f"{station.name[:2]}村", area_class="rural")
-        area = make_area(session, station=station, village=village, feeder=feeder, name=f"{station.name[:2]}1号台区")
+        area = make_area(
+            session, station=station, village=village, feeder=feeder, name=f"{station.name[:2]}1号台区"
+        )
         w.areas[key] = area
         w.customers[key] = make_customer(
-            session, area=area, name=f"{station.name[:2]}客户", address=f"江州市{station.name[:2]}镇{village.name}3组{next(_counter)}号",
+            session,
+            area=area,
+            name=f"{station.name[:2]}客户",
+            address=f"江州市{station.name[:2]}镇{village.name}3组{next(_counter)}号",
             id_number="330101199001011234",
         )
     for role in ("agent", "manager", "auditor", "admin"):

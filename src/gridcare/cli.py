@@ -163,3 +163,7 @@ def export_customers(
     with unit_of_work() as session:
         count = run_export(session, principal=SYSTEM, path=out)
     typer.echo(f"已导出 {count} 位客户到 {out}")
+
+
+if __name__ == "__main__":
+    app()

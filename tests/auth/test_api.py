@@ -14,7 +14,9 @@ def test_token_then_me(client: httpx.Client, world: World) -> None:
 
 
 def test_wrong_password_is_401_with_readable_error(client: httpx.Client, world: World) -> None:
-    r = client.post("/api/v1/auth/token", data={"username": world.users["agent"].username, "password": "nope"})
+    r = client.post(
+        "/api/v1/auth/token", data={"username": world.users["agent"].username, "password": "nope"}
+    )
     assert r.status_code == 401
     assert r.json()["error"]["code"] == "authentication_failed"
     assert "密码错误" in r.json()["error"]["message"]
@@ -49,6 +51,8 @@ def test_successful_login_is_audited(client: httpx.Client, world: World) -> None
     login(client, world.users["manager"].username, PASSWORD)
     headers = login(client, world.users["admin"].username, PASSWORD)
     entries = client.get(
-        "/api/v1/audit-log", params={"entity": "user", "entity_id": world.users["manager"].id}, headers=headers
+        "/api/v1/audit-log",
+        params={"entity": "user", "entity_id": world.users["manager"].id},
+        headers=headers,
     ).json()["items"]
     assert [e["action"] for e in entries] == ["login"]

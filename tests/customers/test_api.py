@@ -42,7 +42,9 @@ def test_find_by_name_prefix_and_address_fragment(client: httpx.Client, world: W
 def test_station_user_cannot_read_another_stations_customers(client: httpx.Client, world: World) -> None:
     headers = auth(client, world, "staff_a1")
     other = world.customers["station_b1"]
-    assert client.get("/api/v1/customers", params={"q": other.account_no}, headers=headers).json()["items"] == []
+    assert (
+        client.get("/api/v1/customers", params={"q": other.account_no}, headers=headers).json()["items"] == []
+    )
     r = client.get(f"/api/v1/customers/{other.id}", headers=headers)
     assert r.status_code == 404
     assert r.json()["error"]["code"] == "not_found"
@@ -62,7 +64,9 @@ def test_county_user_sees_its_stations_only(client: httpx.Client, world: World) 
 
 
 @pytest.mark.parametrize("role", ["manager", "auditor"])
-def test_phones_and_ids_masked_for_roles_that_do_not_need_them(client: httpx.Client, world: World, role: str) -> None:
+def test_phones_and_ids_masked_for_roles_that_do_not_need_them(
+    client: httpx.Client, world: World, role: str
+) -> None:
     customer = world.customers["station_a1"]
     card = client.get(f"/api/v1/customers/{customer.id}", headers=auth(client, world, role)).json()
     assert card["phone"] == f"{customer.phone[:3]}****{customer.phone[-4:]}"
@@ -97,7 +101,11 @@ def test_create_customer_validates_and_refuses_duplicates(client: httpx.Client, 
     assert bad.status_code == 422
     assert bad.json()["error"]["details"][0]["field"] == "account_no"
     # A station may not file customers under another station's 台区.
-    foreign = {**body, "account_no": body["account_no"][:-1] + "9", "transformer_area_code": world.areas["station_b1"].code}
+    foreign = {
+        **body,
+        "account_no": body["account_no"][:-1] + "9",
+        "transformer_area_code": world.areas["station_b1"].code,
+    }
     r = client.post("/api/v1/customers", json=foreign, headers=headers)
     assert r.status_code == 422
     assert "权限范围" in r.json()["error"]["message"]
@@ -106,7 +114,9 @@ def test_create_customer_validates_and_refuses_duplicates(client: httpx.Client, 
 def test_manager_may_not_edit_customers(client: httpx.Client, world: World) -> None:
     customer = world.customers["station_a1"]
     r = client.patch(
-        f"/api/v1/customers/{customer.id}", json={"version": 1, "name": "改名"}, headers=auth(client, world, "manager")
+        f"/api/v1/customers/{customer.id}",
+        json={"version": 1, "name": "改名"},
+        headers=auth(client, world, "manager"),
     )
     assert r.status_code == 403
 
@@ -114,10 +124,14 @@ def test_manager_may_not_edit_customers(client: httpx.Client, world: World) -> N
 def test_update_needs_the_current_version(client: httpx.Client, world: World) -> None:
     headers = auth(client, world, "agent")
     customer = world.customers["station_a2"]
-    ok = client.patch(f"/api/v1/customers/{customer.id}", json={"version": 1, "name": "李新名"}, headers=headers)
+    ok = client.patch(
+        f"/api/v1/customers/{customer.id}", json={"version": 1, "name": "李新名"}, headers=headers
+    )
     assert ok.status_code == 200
     assert ok.json()["version"] == 2
-    stale = client.patch(f"/api/v1/customers/{customer.id}", json={"version": 1, "name": "王旧名"}, headers=headers)
+    stale = client.patch(
+        f"/api/v1/customers/{customer.id}", json={"version": 1, "name": "王旧名"}, headers=headers
+    )
     assert stale.status_code == 409
     assert client.get(f"/api/v1/customers/{customer.id}", headers=headers).json()["name"] == "李新名"
 
@@ -131,7 +145,9 @@ def test_concurrent_edits_one_wins_one_conflicts(client: httpx.Client, world: Wo
     def edit(address: str) -> None:
         with httpx.Client(base_url=base_url, timeout=30) as c:
             barrier.wait()
-            r = c.patch(f"/api/v1/customers/{customer.id}", json={"version": 1, "address": address}, headers=headers)
+            r = c.patch(
+                f"/api/v1/customers/{customer.id}", json={"version": 1, "address": address}, headers=headers
+            )
             results.append(r.status_code)
 
     threads = [threading.Thread(target=edit, args=(f"江州市并发路{i}号",)) for i in (1, 2)]
@@ -152,7 +168,9 @@ def test_edits_are_audited_without_personal_data(client: httpx.Client, world: Wo
         headers=auth(client, world, "agent"),
     )
     entries = client.get(
-        "/api/v1/audit-log", params={"entity": "customer", "entity_id": customer.id}, headers=auth(client, world, "auditor")
+        "/api/v1/audit-log",
+        params={"entity": "customer", "entity_id": customer.id},
+        headers=auth(client, world, "auditor"),
     ).json()["items"]
     assert entries[0]["action"] == "update"
     assert entries[0]["user_id"] == world.users["agent"].id
@@ -161,8 +179,14 @@ def test_edits_are_audited_without_personal_data(client: httpx.Client, world: Wo
 
 def test_paging_reports_more(client: httpx.Client, world: World) -> None:
     headers = auth(client, world, "agent")
-    page1 = client.get("/api/v1/customers", params={"page_size": 2, "station_id": world.units["station_a1"].id}, headers=headers).json()
-    assert page1["has_more"] is False and len(page1["items"]) == 1
+    page1 = client.get(
+        "/api/v1/customers",
+        params={"page_size": 2, "station_id": world.units["station_a1"].id},
+        headers=headers,
+    ).json()
+    assert page1["has_more"] is False
+    assert len(page1["items"]) == 1
     units = client.get("/api/v1/customers", params={"page_size": 2}, headers=headers).json()
-    assert units["has_more"] is True and len(units["items"]) == 2
+    assert units["has_more"] is True
+    assert len(units["items"]) == 2
     assert client.get("/api/v1/customers", params={"page_size": 999}, headers=headers).status_code == 422

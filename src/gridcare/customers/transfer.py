@@ -127,7 +127,7 @@ def import_customers(session: Session, *, principal: Principal, path: Path) -> I
 
     areas = _lookup_codes(session, TransformerArea, {c.transformer_area_code for _, c in parsed})
     villages = _lookup_codes(session, Village, {c.village_code for _, c in parsed if c.village_code})
-    station_paths = dict(session.execute(select(Unit.id, Unit.path)).tuples().all())
+    station_paths: dict[int, str] = dict(session.execute(select(Unit.id, Unit.path)).all())
     for number, item in parsed:
         area = areas.get(item.transformer_area_code)
         if area is None:

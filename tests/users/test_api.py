@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import httpx
+
+from tests.conftest import login
+from tests.factories import PASSWORD, World, unique
+
+
+def test_admin_creates_a_user_who_can_log_in(client: httpx.Client, world: World) -> None:
+    headers = login(client, world.users["admin"].username, PASSWORD)
+    username = unique("new")
+    body = {
+        "username": username,
+        "display_name": "周新",
+        "password": "a-long-password",
+        "unit_code": world.units["station_a2"].code,
+        "roles": ["station_staff"],
+    }
+    r = client.post("/api/v1/users", json=body, headers=headers)
+    assert r.status_code == 201, r.text
+    assert r.json()["roles"] == ["station_staff"]
+    assert client.post("/api/v1/users", json=body, headers=headers).status_code == 409
+    login(client, username, "a-long-password")
+
+
+def test_only_admins_create_users(client: httpx.Client, world: World) -> None:
+    headers = login(client, world.users["manager"].username, PASSWORD)
+    body = {
+        "username": unique("x"),
+        "display_name": "x",
+        "password": "a-long-password",
+        "unit_code": world.units["city"].code,
+        "roles": ["agent"],
+    }
+    r = client.post("/api/v1/users", json=body, headers=headers)
+    assert r.status_code == 403
+    assert "系统管理员" in r.json()["error"]["message"]
+
+
+def test_user_list_is_scoped(client: httpx.Client, world: World) -> None:
+    headers = login(client, world.users["staff_b1"].username, PASSWORD)
+    users = client.get("/api/v1/users", headers=headers).json()["items"]
+    assert [u["username"] for u in users] == [world.users["staff_b1"].username]
+
+
+def test_grid_lists(client: httpx.Client, world: World) -> None:
+    headers = login(client, world.users["staff_a1"].username, PASSWORD)
+    areas = client.get("/api/v1/transformer-areas", headers=headers).json()["items"]
+    assert [a["code"] for a in areas] == [world.areas["station_a1"].code]
+    feeder_id = areas[0]["feeder_id"]
+    assert client.get("/api/v1/feeders", params={"substation_id": 0}, headers=headers).json()["items"] == []
+    assert (
+        client.get(f"/api/v1/transformer-areas/{world.areas['station_b1'].id}", headers=headers).status_code
+        == 404
+    )
+    villages = client.get("/api/v1/villages", headers=headers).json()["items"]
+    assert [v["id"] for v in villages] == [world.areas["station_a1"].village_id]
+    assert feeder_id is not None
+
+
+def test_overview_page_and_docs(client: httpx.Client) -> None:
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "供电所" in page.text
+    assert client.get("/docs").status_code == 200
+    assert "/api/v1/customers" in client.get("/openapi.json").json()["paths"]
+    missing = client.get("/api/v1/nothing")
+    assert missing.status_code == 404
+    assert missing.json()["error"]["code"] == "not_found"
