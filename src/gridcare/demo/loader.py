@@ -70,7 +70,8 @@ def load_demo(
             conn.execute(text("INSERT INTO customers_fts(customers_fts) VALUES ('rebuild')"))
             conn.execute(text(fts_trigger))
         reset_sequences(conn, [t for t in COLUMNS if t != "user_roles"] + ["customers"])
-    if sqlite:
-        with engine.connect() as conn:
-            conn.execute(text("ANALYZE"))
+    # Fresh statistics, or the planners guess: PostgreSQL without them scans a station's whole
+    # customer index for a single 户号 lookup (30 ms instead of 0.1 ms at 1M customers).
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
     return DemoResult(counts=counts, seconds=time.perf_counter() - started)

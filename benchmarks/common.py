@@ -1,0 +1,97 @@
+"""Helpers shared by the benchmarks: databases to measure on, a real server process, percentiles."""
+
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+WORK = Path(__file__).parent / ".work"
+PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def database_url(backend: str, name: str) -> str:
+    if backend == "sqlite":
+        WORK.mkdir(exist_ok=True)
+        return f"sqlite:///{WORK / (name + '.db')}"
+    return make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def recreate(backend: str, name: str) -> str:
+    """An empty database of that name (dropped first if it exists)."""
+    url = database_url(backend, name)
+    if backend == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(WORK / name) + ".db" + suffix).unlink(missing_ok=True)
+        return url
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url
+
+
+def exists_with_customers(url: str, n: int) -> bool:
+    try:
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            found = conn.execute(text("SELECT count(*) FROM customers")).scalar()
+        engine.dispose()
+        return found == n
+    except Exception:
+        return False
+
+
+def percentile(samples: list[float], p: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def summary_ms(samples: list[float]) -> str:
+    ms = [s * 1000 for s in samples]
+    return (
+        f"n={len(ms)} p50={percentile(ms, 50):.2f} ms  p95={percentile(ms, 95):.2f} ms  "
+        f"p99={percentile(ms, 99):.2f} ms  mean={statistics.mean(ms):.2f} ms"
+    )
+
+
+@contextmanager
+def server(url: str) -> Iterator[str]:
+    """`gridcare serve` as a separate process on a free port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "GRIDCARE_DATABASE_URL": url, "GRIDCARE_SECRET_KEY": "benchmark-secret-key-0123456789"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gridcare.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not start")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
