@@ -11,7 +11,7 @@ TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 BIN := $(VENV)/bin
 UV := $(BIN)/uv pip install -q --python $(BIN)/python
 
-.PHONY: run test test-sqlite test-postgres lint install install-dev bench clean
+.PHONY: run test test-sqlite test-postgres lint install install-dev clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -47,9 +47,6 @@ test-postgres: install-dev
 	$(BIN)/pytest --db postgresql --pg-url $(TEST_PG_URL)
 
 test: lint test-sqlite test-postgres
-
-bench: install-dev
-	$(BIN)/python -m benchmarks.run_all
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts
