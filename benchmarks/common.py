@@ -72,7 +72,11 @@ def server(url: str) -> Iterator[str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    env = {**os.environ, "GRIDCARE_DATABASE_URL": url, "GRIDCARE_SECRET_KEY": "benchmark-secret-key-0123456789"}
+    env = {
+        **os.environ,
+        "GRIDCARE_DATABASE_URL": url,
+        "GRIDCARE_SECRET_KEY": "benchmark-secret-key-0123456789",
+    }
     proc = subprocess.Popen(
         [sys.executable, "-m", "gridcare.cli", "serve", "--port", str(port)],
         env=env,

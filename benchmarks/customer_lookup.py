@@ -47,20 +47,27 @@ def main() -> None:
     engine = create_engine(url)
     with engine.connect() as conn:
         sample = conn.execute(
-            text("SELECT account_no, phone, name, address FROM customers WHERE phone IS NOT NULL "
-                 "AND id % 397 = 0 LIMIT :n"), {"n": args.requests}
+            text(
+                "SELECT account_no, phone, name, address FROM customers WHERE phone IS NOT NULL "
+                "AND id % 397 = 0 LIMIT :n"
+            ),
+            {"n": args.requests},
         ).all()
     engine.dispose()
     rng = random.Random(1)
     rng.shuffle(sample)
     with server(url) as base, httpx.Client(base_url=base, timeout=30) as client:
-        token = client.post("/api/v1/auth/token", data={"username": "agent", "password": DEMO_PASSWORD}).json()
+        token = client.post(
+            "/api/v1/auth/token", data={"username": "agent", "password": DEMO_PASSWORD}
+        ).json()
         headers = {"Authorization": f"Bearer {token['access_token']}"}
         timed(client, headers, [{"q": row.account_no} for row in sample[:100]])  # warm up
         results = {
             "户号 (q=account_no)": timed(client, headers, [{"q": row.account_no} for row in sample]),
             "phone (q=phone)": timed(client, headers, [{"q": row.phone} for row in sample]),
-            "name prefix (name=2 chars)": timed(client, headers, [{"name": row.name[:2]} for row in sample[:300]]),
+            "name prefix (name=2 chars)": timed(
+                client, headers, [{"name": row.name[:2]} for row in sample[:300]]
+            ),
             "address fragment (address=4 chars)": timed(
                 client, headers, [{"address": row.address[-8:-4]} for row in sample[:300]]
             ),

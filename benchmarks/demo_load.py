@@ -1,7 +1,7 @@
 """Benchmark: load the demo province with N customers into a fresh database.
 
-    python -m benchmarks.demo_load --customers 1000000 --backend sqlite
-    python -m benchmarks.demo_load --customers 1000000 --backend postgresql
+python -m benchmarks.demo_load --customers 1000000 --backend sqlite
+python -m benchmarks.demo_load --customers 1000000 --backend postgresql
 """
 
 from __future__ import annotations
@@ -24,8 +24,10 @@ def run(backend: str, customers: int, seed: int, name: str) -> float:
     result = load_demo(engine, customers=customers, seed=seed)
     elapsed = time.perf_counter() - started
     engine.dispose()
-    print(f"[demo load] {backend}: {customers:,} customers, {result.counts['transformer_areas']:,} 台区 "
-          f"in {elapsed:.1f} s ({customers / elapsed:,.0f} customers/s)")
+    print(
+        f"[demo load] {backend}: {customers:,} customers, {result.counts['transformer_areas']:,} 台区 "
+        f"in {elapsed:.1f} s ({customers / elapsed:,.0f} customers/s)"
+    )
     return elapsed
 
 
