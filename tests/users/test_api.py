@@ -67,3 +67,25 @@ def test_overview_page_and_docs(client: httpx.Client) -> None:
     missing = client.get("/api/v1/nothing")
     assert missing.status_code == 404
     assert missing.json()["error"]["code"] == "not_found"
+
+
+def test_user_detail_shows_managed_areas_and_villages(
+    client: httpx.Client, world: World, session_factory: object
+) -> None:
+    from sqlalchemy import update
+
+    from gridcare.models import TransformerArea, Village
+
+    staff = world.users["staff_a1"]
+    area = world.areas["station_a1"]
+    with session_factory() as s:  # type: ignore[operator]
+        s.execute(
+            update(TransformerArea).where(TransformerArea.id == area.id).values(manager_user_id=staff.id)
+        )
+        s.execute(update(Village).where(Village.id == area.village_id).values(liaison_user_id=staff.id))
+        village_code = s.get(Village, area.village_id).code
+        s.commit()
+    headers = login(client, world.users["admin"].username, PASSWORD)
+    detail = client.get(f"/api/v1/users/{staff.id}", headers=headers).json()
+    assert detail["managed_area_codes"] == [area.code]
+    assert detail["liaison_village_codes"] == [village_code]

@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from gridcare.http import PrincipalDep, SessionDep
 from gridcare.paging import Page, PageDep, page_of
 from gridcare.users import service
-from gridcare.users.schemas import AuditEntryRead, UserCreate, UserRead
+from gridcare.users.schemas import AuditEntryRead, UserCreate, UserDetail, UserRead
 
 router = APIRouter(prefix="/api/v1", tags=["users 用户"])
 
@@ -22,8 +22,8 @@ def list_users(
     return page_of([service.to_read(u, principal) for u in rows], paging)
 
 
-@router.get("/users/{user_id}", response_model=UserRead, summary="用户详情")
-def get_user(user_id: int, session: SessionDep, principal: PrincipalDep) -> UserRead:
+@router.get("/users/{user_id}", response_model=UserDetail, summary="用户详情（含所管台区、对接村）")
+def get_user(user_id: int, session: SessionDep, principal: PrincipalDep) -> UserDetail:
     return service.get_user(session, principal=principal, user_id=user_id)
 
 

@@ -26,6 +26,11 @@ class UserRead(BaseModel):
     is_active: bool
 
 
+class UserDetail(UserRead):
+    managed_area_codes: list[str] = []
+    liaison_village_codes: list[str] = []
+
+
 class AuditEntryRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

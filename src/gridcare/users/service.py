@@ -12,9 +12,9 @@ from gridcare.auth.masking import mask_phone
 from gridcare.auth.passwords import hash_password
 from gridcare.auth.principal import Principal
 from gridcare.errors import Conflict, InvalidInput, NotFound
-from gridcare.models import AuditEntry, Unit, User, UserRole
+from gridcare.models import AuditEntry, TransformerArea, Unit, User, UserRole, Village
 from gridcare.models.enums import Role
-from gridcare.users.schemas import AuditEntryRead, UserCreate, UserRead
+from gridcare.users.schemas import AuditEntryRead, UserCreate, UserDetail, UserRead
 
 
 def to_read(user: User, principal: Principal) -> UserRead:
@@ -63,13 +63,26 @@ def list_users(
     return session.scalars(stmt.order_by(User.id).offset(offset).limit(limit)).all()
 
 
-def get_user(session: Session, *, principal: Principal, user_id: int) -> UserRead:
+def get_user(session: Session, *, principal: Principal, user_id: int) -> UserDetail:
+    """A staff member with the 台区 they manage (台区经理) and the villages they liaise for."""
     user = session.scalar(
         select(User).where(User.id == user_id, User.unit_id.in_(principal.unit_ids_in_scope()))
     )
     if user is None:
         raise NotFound(f"用户 {user_id} 不存在或不在您的权限范围内")
-    return to_read(user, principal)
+    areas = session.scalars(
+        select(TransformerArea.code)
+        .where(TransformerArea.manager_user_id == user.id)
+        .order_by(TransformerArea.code)
+    ).all()
+    villages = session.scalars(
+        select(Village.code).where(Village.liaison_user_id == user.id).order_by(Village.code)
+    ).all()
+    return UserDetail(
+        **to_read(user, principal).model_dump(),
+        managed_area_codes=list(areas),
+        liaison_village_codes=list(villages),
+    )
 
 
 def list_audit(
