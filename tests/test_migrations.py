@@ -21,6 +21,12 @@ def test_upgrade_downgrade_upgrade_on_a_fresh_database(scratch_databases: Scratc
     engine.dispose()
 
 
+def test_models_and_migrations_agree(database_url: str) -> None:
+    from alembic import command
+
+    command.check(migrate.alembic_config(database_url))  # raises if autogenerate would change anything
+
+
 def test_audit_log_is_append_only(database_url: str) -> None:
     engine = create_engine(database_url)
     with engine.begin() as conn:

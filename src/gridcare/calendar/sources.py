@@ -41,8 +41,7 @@ class CalendarFileError(ValueError):
 
 def parse_calendar_file(text: str) -> dict[int, list[tuple[date, bool, str]]]:
     """Exceptions per year: (day, is_workday, name). Raises CalendarFileError naming the line."""
-    lines = [ln for ln in text.lstrip("\ufeff").splitlines()]
-    rows = csv.reader(io.StringIO("\n".join(lines)))
+    rows = csv.reader(io.StringIO(text.lstrip("\ufeff")))
     result: dict[int, list[tuple[date, bool, str]]] = {}
     seen: dict[date, int] = {}
     header_seen = False

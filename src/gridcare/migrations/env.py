@@ -9,6 +9,15 @@ from gridcare.config import get_settings
 from gridcare.db import Base, is_sqlite, make_engine
 
 config = context.config
+HAND_MADE_INDEXES = {"ix_customers_address_trgm", "ix_customers_name_pattern"}
+
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """Leave the search structures made by hand in 0001 (FTS5 tables, trigram and pattern indexes) out
+    of autogenerate: the models don't declare them."""
+    if type_ == "table" and name is not None and name.startswith("customers_fts"):
+        return False
+    return not (type_ == "index" and name in HAND_MADE_INDEXES)
 
 
 def run_migrations() -> None:
@@ -30,6 +39,7 @@ def _run(connection: object) -> None:
         target_metadata=Base.metadata,
         render_as_batch=is_sqlite(str(connection.engine.url)),  # type: ignore[attr-defined]
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -1,21 +1,34 @@
 """All ORM tables; importing this package registers them on Base.metadata."""
 
 from gridcare.models.audit import AuditEntry
+from gridcare.models.catalog import CatalogItem, WorkflowTransition
 from gridcare.models.customer import Customer
 from gridcare.models.grid import BranchSwitch, Feeder, Substation, TransformerArea
 from gridcare.models.org import Unit, Village
+from gridcare.models.sla import CalendarDay, CalendarYear, SlaPolicyVersion, SlaRule
 from gridcare.models.user import LoginFailure, User, UserRole
+from gridcare.models.workorder import Notification, OrderCounter, WorkOrder, WorkOrderEvent
 
 __all__ = [
     "AuditEntry",
     "BranchSwitch",
+    "CalendarDay",
+    "CalendarYear",
+    "CatalogItem",
     "Customer",
     "Feeder",
     "LoginFailure",
+    "Notification",
+    "OrderCounter",
+    "SlaPolicyVersion",
+    "SlaRule",
     "Substation",
     "TransformerArea",
     "Unit",
     "User",
     "UserRole",
     "Village",
+    "WorkOrder",
+    "WorkOrderEvent",
+    "WorkflowTransition",
 ]
