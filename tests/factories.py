@@ -156,4 +156,8 @@ def build_world(session: Session) -> World:
     w.users["dispatcher_a"] = make_user(session, unit=county_a, roles=["dispatcher"])
     w.users["staff_a1"] = make_user(session, unit=stations["station_a1"], roles=["station_staff"])
     w.users["staff_b1"] = make_user(session, unit=stations["station_b1"], roles=["station_staff"])
+    w.users["staff_a2"] = make_user(session, unit=stations["station_a2"], roles=["station_staff"])
+    for key in stations:  # each 台区经理 manages the 台区 of their station
+        w.areas[key].manager_user_id = w.users[key.replace("station", "staff")].id
+    session.flush()
     return w

@@ -19,6 +19,7 @@ from gridcare.grid.api import router as grid_router
 from gridcare.org.api import router as org_router
 from gridcare.users.api import router as users_router
 from gridcare.web.pages import router as web_router
+from gridcare.workorders.api import router as workorders_router
 
 _HTTP_CODES = {
     401: "authentication_failed",
@@ -76,6 +77,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    for router in (auth_router, org_router, grid_router, customers_router, users_router, web_router):
+    for router in (
+        auth_router,
+        org_router,
+        grid_router,
+        customers_router,
+        users_router,
+        workorders_router,
+        web_router,
+    ):
         app.include_router(router)
     return app

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from sqlalchemy.orm import Session
@@ -26,9 +26,11 @@ app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
+calendar_app = typer.Typer(help="工作日历", no_args_is_help=True)
+app.add_typer(calendar_app, name="calendar")
 
 
-def fail(message: str, details: list[dict[str, object]] | None = None) -> None:
+def fail(message: str, details: list[dict[str, object]] | None = None) -> NoReturn:
     typer.echo(f"错误：{message}", err=True)
     for d in details or []:
         where = f"第 {d['row']} 行 " if "row" in d else ""
@@ -163,6 +165,149 @@ def export_customers(
     with unit_of_work() as session:
         count = run_export(session, principal=SYSTEM, path=out)
     typer.echo(f"已导出 {count} 位客户到 {out}")
+
+
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="只扫描一次后退出")] = False,
+    interval: Annotated[int | None, typer.Option(help="扫描间隔秒数（默认取配置，60 秒）")] = None,
+) -> None:
+    """后台任务：每分钟扫描即将超时与已超时的工单环节，写入预警事件并通知环节处理人。"""
+    import time as _time
+
+    from gridcare.workorders.tasks import scan_due
+
+    settings = get_settings()
+    engine = make_engine(settings)
+    factory = make_session_factory(engine)
+    pause = interval if interval is not None else settings.scan_interval_seconds
+    try:
+        while True:
+            started = _time.perf_counter()
+            result = scan_due(factory, batch_size=settings.scan_batch_size)
+            typer.echo(
+                f"超时扫描：预警 {result.warnings}，超时 {result.breaches}（{_time.perf_counter() - started:.2f} 秒）"
+            )
+            if once:
+                return
+            _time.sleep(pause)
+    except KeyboardInterrupt:
+        typer.echo("已停止")
+    finally:
+        engine.dispose()
+
+
+def _calendar() -> object:
+    """The calendar in force: the database's when there is one, else the built-in years only."""
+    from gridcare.calendar import WorkCalendar, builtin_years
+    from gridcare.sla.calendar_store import current_calendar
+
+    settings = get_settings()
+    url = settings.database_url
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return WorkCalendar(builtin_years())
+    engine = make_engine(settings)
+    try:
+        with make_session_factory(engine)() as session:
+            return current_calendar(session)
+    except Exception:  # no migrated database here: the built-in years still answer
+        return WorkCalendar(builtin_years())
+    finally:
+        engine.dispose()
+
+
+def _parse_instant(text: str) -> object:
+    from datetime import datetime
+
+    from gridcare.calendar import BEIJING
+
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"时间“{text}”应为 ISO 8601，如 2025-09-30T16:00")
+    return value.replace(tzinfo=BEIJING) if value.tzinfo is None else value
+
+
+@calendar_app.command("add-workdays")
+def calendar_add_workdays(
+    start: Annotated[str, typer.Argument(help="起始时间（北京时间），如 2025-09-30T16:00")],
+    days: Annotated[float, typer.Argument(help="工作日数")],
+) -> None:
+    """打印 N 个工作日后的时限（ISO 8601，北京时间）。"""
+    from datetime import datetime
+
+    from gridcare.calendar import BEIJING, CalendarYearMissing, CountingRule, WorkCalendar, add_working_days
+
+    calendar = _calendar()
+    assert isinstance(calendar, WorkCalendar)
+    instant = _parse_instant(start)
+    assert isinstance(instant, datetime)
+    try:
+        result = add_working_days(calendar, instant, days, CountingRule(get_settings().workday_counting))
+    except CalendarYearMissing as exc:
+        fail(str(exc))
+        return
+    local = result.astimezone(BEIJING)
+    typer.echo(
+        local.strftime("%Y-%m-%dT%H:%M") if local.second == 0 and not local.microsecond else local.isoformat()
+    )
+
+
+@calendar_app.command("is-workday")
+def calendar_is_workday(day: Annotated[str, typer.Argument(help="日期，如 2025-10-11")]) -> None:
+    """打印 true 或 false。"""
+    from datetime import date
+
+    from gridcare.calendar import CalendarYearMissing, WorkCalendar
+
+    calendar = _calendar()
+    assert isinstance(calendar, WorkCalendar)
+    try:
+        parsed = date.fromisoformat(day)
+    except ValueError:
+        fail(f"日期“{day}”应为 YYYY-MM-DD")
+        return
+    try:
+        typer.echo("true" if calendar.is_workday(parsed) else "false")
+    except CalendarYearMissing as exc:
+        fail(str(exc))
+
+
+@calendar_app.command("load")
+def calendar_load(file: Annotated[Path, typer.Argument(help="日历文件（CSV：date,type,name）")]) -> None:
+    """载入（替换）文件中各年份的节假日与调休上班日。"""
+    from gridcare.sla.calendar_store import load_calendar_file
+
+    if not file.exists():
+        fail(f"文件不存在：{file}")
+    with unit_of_work() as session:
+        result = load_calendar_file(
+            session, principal=SYSTEM, text=file.read_text(encoding="utf-8-sig"), source=file.name
+        )
+    typer.echo(f"已载入 {', '.join(map(str, result.years))} 年日历，共 {result.days} 个例外日")
+
+
+@calendar_app.command("set")
+def calendar_set(
+    day: Annotated[str, typer.Argument(help="日期 YYYY-MM-DD")],
+    kind: Annotated[str, typer.Argument(help="workday（上班）或 holiday（休息）")],
+    name: Annotated[str, typer.Option(help="说明")] = "",
+) -> None:
+    """更正某一天（覆盖该年数据）。"""
+    from datetime import date
+
+    from gridcare.sla.calendar_store import set_correction
+
+    if kind not in ("workday", "holiday"):
+        fail("类型应为 workday 或 holiday")
+    try:
+        parsed = date.fromisoformat(day)
+    except ValueError:
+        fail(f"日期“{day}”应为 YYYY-MM-DD")
+        return
+    with unit_of_work() as session:
+        set_correction(session, principal=SYSTEM, day=parsed, is_workday=kind == "workday", name=name)
+    typer.echo(f"{parsed} 已更正为{'工作日' if kind == 'workday' else '休息日'}")
 
 
 if __name__ == "__main__":

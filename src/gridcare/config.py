@@ -28,6 +28,18 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = 5000
     db_pool_size: int = 10
     page_size_max: int = 200
+    # Work orders (DOMAIN.md §4, §6)
+    workday_counting: str = Field(
+        default="from_next_day",
+        description="from_next_day (default) or acceptance_day_is_day_one",
+        pattern="^(from_next_day|acceptance_day_is_day_one)$",
+    )
+    repeat_window_days: int = 30
+    sensitive_after_complaints: int = 3
+    callback_retry_hours: float = 2.0
+    callback_extra_tries: int = 3
+    scan_batch_size: int = 1000
+    scan_interval_seconds: int = 60
 
     def resolved_secret_key(self) -> str:
         """The token signing key: configured, or persisted beside the app so all workers share it."""

@@ -1,0 +1,114 @@
+"""Work-order queries: the filtered, sorted, paged list; the timeline; notifications."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.orm import Session
+
+from gridcare.auth.principal import Principal
+from gridcare.models import Notification, Unit, WorkOrder, WorkOrderEvent
+from gridcare.workorders.defaults import OPEN_STEPS
+
+SORTS: dict[str, tuple[ColumnElement[Any], ...]] = {
+    "-created_at": (WorkOrder.created_at.desc(), WorkOrder.id.desc()),
+    "created_at": (WorkOrder.created_at.asc(), WorkOrder.id.asc()),
+    "step_deadline": (WorkOrder.step_deadline.asc(), WorkOrder.id.asc()),
+    "-priority": (WorkOrder.priority.desc(), WorkOrder.created_at.desc()),
+}
+
+
+@dataclass
+class OrderFilter:
+    business_type: str | None = None
+    category: str | None = None
+    unit_id: int | None = None
+    step: str | None = None
+    overdue: bool | None = None
+    due_soon: bool | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    customer_id: int | None = None
+    handler_user_id: int | None = None
+    q: str | None = None
+    calendar_missing: bool | None = None
+    is_repeat: bool | None = None
+
+
+def _conditions(
+    session: Session, principal: Principal, f: OrderFilter, now: datetime
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [WorkOrder.station_id.in_(principal.unit_ids_in_scope())]
+    if f.business_type:
+        conditions.append(WorkOrder.business_type == f.business_type)
+    if f.category:
+        conditions.append(WorkOrder.category.startswith(f.category, autoescape=True))
+    if f.unit_id is not None:
+        path = session.scalar(select(Unit.path).where(Unit.id == f.unit_id))
+        conditions.append(
+            WorkOrder.station_id.in_(
+                select(Unit.id).where(Unit.path.startswith(path or "-", autoescape=True))
+            )
+        )
+    if f.step:
+        conditions.append(WorkOrder.step == f.step)
+    open_step = WorkOrder.step.in_(OPEN_STEPS) if not f.step else WorkOrder.step == f.step
+    if f.overdue is True:
+        conditions.append(and_(open_step, WorkOrder.step_deadline < now))
+    elif f.overdue is False:
+        conditions.append(or_(WorkOrder.step_deadline.is_(None), WorkOrder.step_deadline >= now))
+    if f.due_soon:
+        conditions.append(and_(open_step, WorkOrder.step_warn_at <= now, WorkOrder.step_deadline >= now))
+    if f.created_from:
+        conditions.append(WorkOrder.created_at >= f.created_from)
+    if f.created_to:
+        conditions.append(WorkOrder.created_at < f.created_to)
+    if f.customer_id is not None:
+        conditions.append(WorkOrder.customer_id == f.customer_id)
+    if f.handler_user_id is not None:
+        conditions.append(WorkOrder.handler_user_id == f.handler_user_id)
+    if f.calendar_missing:
+        conditions.append(WorkOrder.calendar_missing_year.is_not(None))
+    if f.is_repeat is not None:
+        conditions.append(WorkOrder.is_repeat == f.is_repeat)
+    if f.q:
+        term = f.q.strip()
+        conditions.append(or_(WorkOrder.number == term, WorkOrder.content.contains(term, autoescape=True)))
+    return conditions
+
+
+def list_orders(
+    session: Session,
+    *,
+    principal: Principal,
+    filters: OrderFilter,
+    sort: str,
+    now: datetime,
+    offset: int,
+    limit: int,
+) -> Sequence[WorkOrder]:
+    stmt = (
+        select(WorkOrder)
+        .where(*_conditions(session, principal, filters, now))
+        .order_by(*SORTS[sort])
+        .offset(offset)
+        .limit(limit)
+    )
+    return session.scalars(stmt).all()
+
+
+def timeline(session: Session, order_id: int) -> Sequence[WorkOrderEvent]:
+    return session.scalars(
+        select(WorkOrderEvent).where(WorkOrderEvent.order_id == order_id).order_by(WorkOrderEvent.id)
+    ).all()
+
+
+def notifications(session: Session, *, user_id: int, unread_only: bool, limit: int) -> Sequence[Notification]:
+    stmt = select(Notification).where(Notification.user_id == user_id)
+    if unread_only:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    return session.scalars(stmt.order_by(Notification.id.desc()).limit(limit)).all()

@@ -1,0 +1,338 @@
+"""Intake (受理): validation against the catalogues, routing by the grid, numbering, idempotency,
+repeat calls and sensitive customers. Transitions live in actions.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from gridcare.audit.service import record
+from gridcare.auth.principal import Principal
+from gridcare.calendar import BEIJING
+from gridcare.config import Settings
+from gridcare.errors import InvalidInput, NotFound
+from gridcare.models import (
+    CatalogItem,
+    Customer,
+    OrderCounter,
+    TransformerArea,
+    Unit,
+    Village,
+    WorkOrder,
+    WorkOrderEvent,
+)
+from gridcare.models.enums import Role
+from gridcare.models.types import utcnow
+from gridcare.workorders.schemas import WorkOrderCreate
+from gridcare.workorders.steps import enter_step, step_name
+
+INTAKE_ROLES = (Role.agent, Role.dispatcher, Role.station_staff)
+# Which catalogue a type's `category` comes from, and whether it is required.
+CATEGORY_KIND = {
+    "complaint": ("complaint_category", True),
+    "fault_repair": ("fault_kind", False),
+    "service_request": ("service_request_kind", False),
+}
+
+
+@dataclass
+class Created:
+    order: WorkOrder
+    created: bool  # False: an earlier request with the same idempotency key made it
+
+
+def catalog_item(session: Session, kind: str, code: str | None) -> CatalogItem | None:
+    if code is None:
+        return None
+    return session.scalar(
+        select(CatalogItem).where(CatalogItem.kind == kind, CatalogItem.code == code, CatalogItem.active)
+    )
+
+
+def require_code(session: Session, kind: str, code: str, field: str, label: str) -> CatalogItem:
+    item = catalog_item(session, kind, code)
+    if item is None:
+        raise InvalidInput(f"{label}“{code}”不存在或已停用", details=[{"field": field}])
+    return item
+
+
+def _validate(session: Session, data: WorkOrderCreate) -> None:
+    require_code(session, "business_type", data.business_type, "business_type", "业务类型")
+    require_code(session, "channel", data.channel, "channel", "受理渠道")
+    require_code(session, "urgency", data.urgency, "urgency", "紧急程度")
+    if data.complaint_level:
+        require_code(session, "complaint_level", data.complaint_level, "complaint_level", "投诉等级")
+    kind, required = CATEGORY_KIND.get(data.business_type, (None, False))
+    if kind is None:
+        if data.category:
+            raise InvalidInput(f"业务类型 {data.business_type} 不设分类", details=[{"field": "category"}])
+        return
+    if data.category is None:
+        if required:
+            raise InvalidInput("投诉工单必须选择三级投诉分类", details=[{"field": "category"}])
+        return
+    item = require_code(session, kind, data.category, "category", "分类")
+    if kind == "complaint_category" and item.level != 3:
+        raise InvalidInput(
+            f"投诉分类“{item.name}”不是三级分类，请选择到最末一级", details=[{"field": "category"}]
+        )
+
+
+def _find_customer(session: Session, principal: Principal, data: WorkOrderCreate) -> Customer | None:
+    stmt = select(Customer).where(Customer.station_id.in_(principal.unit_ids_in_scope()))
+    if data.customer_id is not None:
+        found = session.scalar(stmt.where(Customer.id == data.customer_id))
+        if found is None:
+            raise InvalidInput(
+                f"客户 {data.customer_id} 不存在或不在您的权限范围内", details=[{"field": "customer_id"}]
+            )
+        return found
+    if data.account_no:
+        found = session.scalar(stmt.where(Customer.account_no == data.account_no))
+        if found is None:
+            raise InvalidInput(f"户号 {data.account_no} 不存在", details=[{"field": "account_no"}])
+        return found
+    if data.phone:
+        matches = session.scalars(
+            stmt.where(or_(Customer.phone == data.phone, Customer.phone_alt == data.phone)).limit(2)
+        ).all()
+        if len(matches) > 1:
+            raise InvalidInput("该电话号码对应多个客户，请提供户号", details=[{"field": "phone"}])
+        if matches:
+            return matches[0]
+    return None
+
+
+@dataclass
+class Route:
+    station: Unit
+    area: TransformerArea | None
+    village: Village | None
+    handler_user_id: int | None
+
+
+def _route(session: Session, principal: Principal, data: WorkOrderCreate, customer: Customer | None) -> Route:
+    """The station that owns the customer's 台区 (or the caller's village), and the default handler."""
+    area = None
+    village = None
+    if customer is not None:
+        area = session.get(TransformerArea, customer.transformer_area_id)
+        village = session.get(Village, customer.village_id) if customer.village_id else None
+    elif data.transformer_area_code:
+        area = session.scalar(
+            select(TransformerArea).where(TransformerArea.code == data.transformer_area_code)
+        )
+        if area is None:
+            raise InvalidInput(
+                f"台区编号 {data.transformer_area_code} 不存在", details=[{"field": "transformer_area_code"}]
+            )
+    if village is None and data.village_code:
+        village = session.scalar(select(Village).where(Village.code == data.village_code))
+        if village is None:
+            raise InvalidInput(f"村/社区编号 {data.village_code} 不存在", details=[{"field": "village_code"}])
+    if village is None and area is not None and area.village_id:
+        village = session.get(Village, area.village_id)
+    if area is None and village is None:
+        raise InvalidInput(
+            "无法确定供电单位：请提供户号、来电号码、台区编号或村/社区编号",
+            details=[{"field": "account_no"}, {"field": "transformer_area_code"}, {"field": "village_code"}],
+        )
+    station_id = area.station_id if area is not None else village.station_id  # type: ignore[union-attr]
+    station = session.get(Unit, station_id)
+    assert station is not None
+    if not principal.covers_path(station.path):
+        raise InvalidInput(f"{station.name} 不在您的权限范围内", details=[{"field": "transformer_area_code"}])
+    handler = area.manager_user_id if area is not None else None
+    if handler is None and village is not None:
+        handler = village.liaison_user_id
+    return Route(station=station, area=area, village=village, handler_user_id=handler)
+
+
+def next_number(session: Session, now: datetime) -> str:
+    """Readable and unique under concurrency: Beijing date + a per-day sequence under a row lock."""
+    day = now.astimezone(BEIJING).date()
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(OrderCounter).values(day=day, value=0).on_conflict_do_nothing())
+    value = session.execute(
+        update(OrderCounter.__table__)  # type: ignore[arg-type]
+        .where(OrderCounter.__table__.c.day == day)
+        .values(value=OrderCounter.__table__.c.value + 1)
+        .returning(OrderCounter.__table__.c.value)
+    ).scalar_one()
+    return f"{day:%Y%m%d}{value:06d}"
+
+
+def _mark_repeat(session: Session, order: WorkOrder, settings: Settings) -> None:
+    """Same customer, same type and category — or same 台区, same complaint leaf — within the window."""
+    since = order.accepted_at - timedelta(days=settings.repeat_window_days)
+    conditions = [WorkOrder.created_at >= since, WorkOrder.business_type == order.business_type]
+    if order.category is not None:
+        conditions.append(WorkOrder.category == order.category)
+    earlier = None
+    if order.customer_id is not None:
+        earlier = session.scalar(
+            select(WorkOrder.id)
+            .where(WorkOrder.customer_id == order.customer_id, *conditions)
+            .order_by(WorkOrder.created_at.desc())
+            .limit(1)
+        )
+    if (
+        earlier is None
+        and order.business_type == "complaint"
+        and order.transformer_area_id
+        and order.category
+    ):
+        earlier = session.scalar(
+            select(WorkOrder.id)
+            .where(WorkOrder.transformer_area_id == order.transformer_area_id, *conditions)
+            .order_by(WorkOrder.created_at.desc())
+            .limit(1)
+        )
+    if earlier is not None:
+        order.is_repeat = True
+        order.repeat_of_id = earlier
+
+
+def _mark_sensitive(
+    session: Session, principal: Principal, customer: Customer, settings: Settings, now: datetime
+) -> None:
+    if customer.is_sensitive:
+        return
+    complaints = (
+        session.scalar(
+            select(func.count()).where(
+                WorkOrder.customer_id == customer.id,
+                WorkOrder.business_type == "complaint",
+                WorkOrder.created_at >= now - timedelta(days=365),
+            )
+        )
+        or 0
+    )
+    if complaints >= settings.sensitive_after_complaints:
+        customer.is_sensitive = True
+        record(
+            session,
+            actor=principal,
+            action="flag_sensitive",
+            entity="customer",
+            entity_id=customer.id,
+            detail={"complaints_12_months": complaints},
+        )
+
+
+def by_idempotency_key(session: Session, key: str | None) -> WorkOrder | None:
+    return session.scalar(select(WorkOrder).where(WorkOrder.idempotency_key == key)) if key else None
+
+
+def create(
+    session: Session,
+    *,
+    principal: Principal,
+    settings: Settings,
+    data: WorkOrderCreate,
+    urged: WorkOrder | None = None,
+    now: datetime | None = None,
+) -> Created:
+    principal.require(*INTAKE_ROLES)
+    existing = by_idempotency_key(session, data.idempotency_key)
+    if existing is not None:
+        return Created(existing, created=False)
+    _validate(session, data)
+    now = now or utcnow()
+    customer = _find_customer(session, principal, data) if urged is None else None
+    if urged is not None:
+        station = session.get(Unit, urged.station_id)
+        assert station is not None
+        route = Route(station=station, area=None, village=None, handler_user_id=urged.handler_user_id)
+        area_class = urged.area_class
+    else:
+        route = _route(session, principal, data, customer)
+        area_class = route.village.area_class if route.village is not None else "rural"
+    order = WorkOrder(
+        number=next_number(session, now),
+        idempotency_key=data.idempotency_key,
+        business_type=data.business_type,
+        category=data.category,
+        complaint_level=data.complaint_level,
+        urgency=data.urgency,
+        channel=data.channel,
+        content=data.content,
+        contact_name=data.contact_name or (customer.name if customer else None),
+        contact_phone=data.contact_phone or (customer.phone if customer else None),
+        anonymous=data.anonymous,
+        callback_declined=data.callback_declined,
+        customer_id=customer.id if customer else (urged.customer_id if urged else None),
+        address=data.address or (customer.address if customer else (urged.address if urged else None)),
+        village_id=route.village.id if route.village else (urged.village_id if urged else None),
+        transformer_area_id=route.area.id if route.area else (urged.transformer_area_id if urged else None),
+        station_id=route.station.id,
+        county_id=route.station.parent_id or route.station.id,
+        area_class=area_class,
+        handler_user_id=route.handler_user_id,
+        first_owner_user_id=principal.user_id or None,
+        created_by=principal.user_id or None,
+        accepted_at=now,
+        step="pending_dispatch",
+        step_entered_at=now,
+        urged_order_id=urged.id if urged else None,
+        fault_point=data.fault_point,
+        created_at=now,
+        updated_at=now,
+    )
+    if urged is None:
+        _mark_repeat(session, order, settings)
+    enter_step(session, order, "pending_dispatch", now=now, settings=settings)
+    try:
+        with session.begin_nested():
+            session.add(order)
+            session.flush()
+    except IntegrityError:
+        existing = by_idempotency_key(session, data.idempotency_key)
+        if existing is not None:  # a concurrent retry of the same request won the race
+            return Created(existing, created=False)
+        raise
+    session.add(
+        WorkOrderEvent(
+            order_id=order.id,
+            at=now,
+            actor_id=principal.user_id or None,
+            action="create",
+            from_step=None,
+            to_step="pending_dispatch",
+            note=None,
+            data={"number": order.number, "first_owner": principal.username, "is_repeat": order.is_repeat},
+            step_unit_id=order.station_id,
+        )
+    )
+    if order.calendar_missing_year:
+        session.add(
+            WorkOrderEvent(
+                order_id=order.id,
+                at=now,
+                action="calendar_missing",
+                from_step=order.step,
+                note=f"{order.calendar_missing_year} 年工作日历未载入，{step_name(order.step)}时限无法计算，请管理员载入日历",
+                step_unit_id=order.station_id,
+            )
+        )
+    if customer is not None and data.business_type == "complaint":
+        _mark_sensitive(session, principal, customer, settings, now)
+    session.flush()
+    return Created(order, created=True)
+
+
+def get_scoped(session: Session, *, principal: Principal, order_id: int) -> WorkOrder:
+    order = session.scalar(
+        select(WorkOrder).where(
+            WorkOrder.id == order_id, WorkOrder.station_id.in_(principal.unit_ids_in_scope())
+        )
+    )
+    if order is None:
+        raise NotFound(f"工单 {order_id} 不存在或不在您的权限范围内")
+    return order

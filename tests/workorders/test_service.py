@@ -1,0 +1,293 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+
+from gridcare.auth.principal import SYSTEM, Principal
+from gridcare.auth.service import principal_for
+from gridcare.calendar import BEIJING
+from gridcare.config import Settings
+from gridcare.errors import InvalidInput
+from gridcare.models import Notification, WorkOrder, WorkOrderEvent
+from gridcare.sla.calendar_store import load_calendar_file, set_correction
+from gridcare.workorders import actions, service
+from gridcare.workorders.schemas import CallbackBody, ReplyBody, ReviewBody, Versioned, WorkOrderCreate
+from gridcare.workorders.tasks import scan_due
+from tests.factories import World
+from tests.workorders.helpers import COMPLAINT_FREQUENT_OUTAGE
+
+
+def bj(text_: str) -> datetime:
+    return datetime.fromisoformat(text_).replace(tzinfo=BEIJING)
+
+
+def who(session: Session, world: World, key: str) -> Principal:
+    return principal_for(session, world.users[key].id)
+
+
+def complaint(session: Session, world: World, settings: Settings, at: datetime, **kw: object) -> WorkOrder:
+    data = WorkOrderCreate(
+        business_type="complaint",
+        category=COMPLAINT_FREQUENT_OUTAGE,
+        content="频繁停电",
+        account_no=world.customers["station_a1"].account_no,
+        **kw,
+    )  # type: ignore[arg-type]
+    return service.create(
+        session, principal=who(session, world, "agent"), settings=settings, data=data, now=at
+    ).order
+
+
+def walk(
+    session: Session,
+    world: World,
+    settings: Settings,
+    order: WorkOrder,
+    steps: list[tuple[str, str, datetime]],
+) -> None:
+    for key, action, at in steps:
+        body = (
+            ReplyBody(version=order.version, reply="已处理")
+            if action == "reply"
+            else Versioned(version=order.version)
+        )
+        actions.perform(
+            session,
+            principal=who(session, world, key),
+            settings=settings,
+            order_id=order.id,
+            action=action,
+            body=body,
+            now=at,
+        )
+
+
+def to_in_progress(
+    session: Session, world: World, settings: Settings, order: WorkOrder, at: datetime
+) -> None:
+    walk(
+        session,
+        world,
+        settings,
+        order,
+        [("dispatcher_a", "dispatch", at), ("staff_a1", "accept", at), ("staff_a1", "contact", at)],
+    )
+
+
+def test_complaint_handling_deadline_across_national_day(
+    session: Session, world: World, settings: Settings
+) -> None:
+    accepted = bj("2025-09-30T16:00")
+    order = complaint(session, world, settings, accepted)
+    to_in_progress(session, world, settings, order, bj("2025-09-30T17:00"))
+    assert order.step == "in_progress"
+    assert order.step_deadline == bj("2025-10-14T16:00")  # Oct 1–8 off; Sat Oct 11 is a working day
+    assert order.step_warn_at == bj("2025-10-13T16:00")  # 80 % = 4 working days
+
+
+def test_complaint_deadline_across_spring_festival(
+    session: Session, world: World, settings: Settings
+) -> None:
+    order = complaint(session, world, settings, bj("2025-01-24T10:30"))  # Friday before the festival
+    to_in_progress(session, world, settings, order, bj("2025-01-24T11:00"))
+    # Sun Jan 26 (make-up) 1, Mon Jan 27 2, Feb 5 3, Feb 6 4, Feb 7 5.
+    assert order.step_deadline == bj("2025-02-07T10:30")
+
+
+def test_callback_deadline_one_working_day_over_a_weekend(
+    session: Session, world: World, settings: Settings
+) -> None:
+    order = complaint(session, world, settings, bj("2025-10-09T09:00"))
+    to_in_progress(session, world, settings, order, bj("2025-10-09T09:10"))
+    walk(session, world, settings, order, [("staff_a1", "reply", bj("2025-10-10T15:00"))])
+    actions.perform(
+        session,
+        principal=who(session, world, "dispatcher_a"),
+        settings=settings,
+        order_id=order.id,
+        action="review",
+        body=ReviewBody(version=order.version, passed=True),
+        now=bj("2025-10-10T16:00"),
+    )
+    assert order.step == "pending_callback"
+    assert order.step_deadline == bj("2025-10-11T16:00")  # Saturday Oct 11 2025 is a working day
+    order2 = complaint(session, world, settings, bj("2025-10-16T09:00"))
+    to_in_progress(session, world, settings, order2, bj("2025-10-16T09:05"))
+    walk(session, world, settings, order2, [("staff_a1", "reply", bj("2025-10-17T15:00"))])
+    actions.perform(
+        session,
+        principal=who(session, world, "dispatcher_a"),
+        settings=settings,
+        order_id=order2.id,
+        action="review",
+        body=ReviewBody(version=order2.version, passed=True),
+        now=bj("2025-10-17T16:00"),
+    )
+    assert order2.step_deadline == bj("2025-10-20T16:00")  # an ordinary weekend is skipped
+
+
+def test_missing_calendar_year_is_flagged_not_guessed(
+    session: Session, world: World, settings: Settings
+) -> None:
+    order = complaint(session, world, settings, bj("2026-12-28T10:00"))
+    to_in_progress(session, world, settings, order, bj("2026-12-28T10:30"))
+    assert order.step_deadline is None
+    assert order.calendar_missing_year == 2027
+    # The admin loads 2027; the next step computes normally.
+    load_calendar_file(
+        session, principal=SYSTEM, source="2027.csv", text="date,type,name\n2027-01-01,holiday,元旦\n"
+    )
+    order2 = complaint(session, world, settings, bj("2026-12-28T10:00"))
+    to_in_progress(session, world, settings, order2, bj("2026-12-28T10:30"))
+    assert order2.calendar_missing_year is None
+    assert order2.step_deadline == bj("2027-01-05T10:00")  # Dec 29, 30, 31, Jan 4, Jan 5
+
+
+def test_calendar_correction_applies_to_the_next_deadline(
+    session: Session, world: World, settings: Settings
+) -> None:
+    set_correction(
+        session, principal=SYSTEM, day=datetime(2025, 10, 13).date(), is_workday=False, name="测试更正"
+    )
+    order = complaint(session, world, settings, bj("2025-09-30T16:00"))
+    to_in_progress(session, world, settings, order, bj("2025-09-30T17:00"))
+    assert order.step_deadline == bj("2025-10-15T16:00")
+    session.rollback()
+
+
+def test_calendar_file_errors_name_the_line(session: Session) -> None:
+    with pytest.raises(InvalidInput, match="第 3 行"):
+        load_calendar_file(
+            session,
+            principal=SYSTEM,
+            source="bad.csv",
+            text="date,type,name\n2027-01-01,holiday,元旦\n2027-01-02,maybe,x\n",
+        )
+
+
+def test_unreachable_callback_needs_three_more_tries_two_hours_apart(
+    session: Session, world: World, settings: Settings
+) -> None:
+    order = complaint(session, world, settings, bj("2025-11-03T09:00"))
+    to_in_progress(session, world, settings, order, bj("2025-11-03T09:10"))
+    walk(session, world, settings, order, [("staff_a1", "reply", bj("2025-11-03T15:00"))])
+    actions.perform(
+        session,
+        principal=who(session, world, "dispatcher_a"),
+        settings=settings,
+        order_id=order.id,
+        action="review",
+        body=ReviewBody(version=order.version, passed=True),
+        now=bj("2025-11-03T16:00"),
+    )
+    agent = who(session, world, "agent")
+
+    def call(at: str) -> None:
+        actions.perform(
+            session,
+            principal=agent,
+            settings=settings,
+            order_id=order.id,
+            action="callback",
+            body=CallbackBody(version=order.version, reached=False),
+            now=bj(at),
+        )
+
+    call("2025-11-04T09:00")
+    with pytest.raises(InvalidInput, match="不足 2 小时"):
+        call("2025-11-04T10:30")
+    call("2025-11-04T11:00")
+    call("2025-11-04T13:00")
+    assert order.step == "pending_callback"
+    call("2025-11-04T15:30")  # the fourth try: one plus three more
+    assert order.step == "pending_archive"
+    assert order.callback_attempts == 4
+    assert order.satisfaction is None
+
+
+def test_anonymous_caller_is_not_called_back(session: Session, world: World, settings: Settings) -> None:
+    order = complaint(session, world, settings, bj("2025-11-03T09:00"), anonymous=True)
+    to_in_progress(session, world, settings, order, bj("2025-11-03T09:10"))
+    walk(session, world, settings, order, [("staff_a1", "reply", bj("2025-11-03T15:00"))])
+    actions.perform(
+        session,
+        principal=who(session, world, "dispatcher_a"),
+        settings=settings,
+        order_id=order.id,
+        action="review",
+        body=ReviewBody(version=order.version, passed=True),
+        now=bj("2025-11-03T16:00"),
+    )
+    assert order.step == "pending_archive"
+
+
+def test_overdue_scan_warns_then_breaches_once(
+    session_factory: sessionmaker[Session], world: World, settings: Settings
+) -> None:
+    with session_factory() as s:
+        order = complaint(s, world, settings, bj("2025-11-03T09:00"))  # dispatch within 20 minutes
+        s.commit()
+        order_id = order.id
+    warn = scan_due(session_factory, now=bj("2025-11-03T09:17"))
+    assert warn.warnings >= 1
+    again = scan_due(session_factory, now=bj("2025-11-03T09:17"))
+    assert (again.warnings, again.breaches) == (0, 0)
+    late = scan_due(session_factory, now=bj("2025-11-03T09:25"))
+    assert late.breaches >= 1
+    assert scan_due(session_factory, now=bj("2025-11-03T09:25")).breaches == 0
+    with session_factory() as s:
+        stored = s.get(WorkOrder, order_id)
+        assert stored is not None
+        assert stored.step_warned
+        assert stored.step_breached
+        kinds = s.scalars(select(WorkOrderEvent.action).where(WorkOrderEvent.order_id == order_id)).all()
+        assert kinds.count("warning") == 1
+        assert kinds.count("breach") == 1
+        notes = s.scalars(select(Notification.kind).where(Notification.order_id == order_id)).all()
+        assert sorted(notes) == ["breach", "warning"]  # to the 台区经理 who owns it
+        # Dispatching late: the step left is recorded as late, and the new step starts clean.
+        actions.perform(
+            s,
+            principal=who(s, world, "dispatcher_a"),
+            settings=settings,
+            order_id=order_id,
+            action="dispatch",
+            body=Versioned(version=stored.version),
+            now=bj("2025-11-03T09:30"),
+        )
+        assert stored.step_breached is False
+        left = s.scalars(
+            select(WorkOrderEvent).where(
+                WorkOrderEvent.order_id == order_id, WorkOrderEvent.action == "dispatch"
+            )
+        ).one()
+        assert left.step_late is True
+        s.commit()
+
+
+def test_events_are_append_only(
+    session_factory: sessionmaker[Session], world: World, settings: Settings
+) -> None:
+    with session_factory() as s:
+        complaint(s, world, settings, bj("2025-11-05T09:00"))
+        s.commit()
+    for statement in ("UPDATE work_order_events SET note = 'x'", "DELETE FROM work_order_events"):
+        with pytest.raises(DBAPIError, match="append-only"), session_factory() as s:
+            s.execute(text(statement))
+    with session_factory() as s:
+        assert (s.scalar(select(func.count()).select_from(WorkOrderEvent)) or 0) > 0
+
+
+def test_order_numbers_are_sequential_per_beijing_day(
+    session: Session, world: World, settings: Settings
+) -> None:
+    a = complaint(session, world, settings, bj("2030-01-02T23:59"))
+    b = complaint(session, world, settings, bj("2030-01-02T23:59"))
+    c = complaint(session, world, settings, bj("2030-01-03T00:01"))
+    assert a.number.startswith("20300102")
+    assert int(b.number) == int(a.number) + 1
+    assert c.number == "20300103000001"
