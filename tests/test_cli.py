@@ -92,3 +92,29 @@ def test_export(database_url: str, world: World, tmp_path: Path) -> None:
     text = out.read_text(encoding="utf-8-sig")
     assert text.splitlines()[0].startswith("户号,客户名称,联系电话")
     assert world.customers["station_a1"].account_no in text
+
+
+def test_calendar_commands_for_people_and_scripts(database_url: str, tmp_path: Path) -> None:
+    r = gridcare(database_url, "calendar", "add-workdays", "2025-09-30T16:00", "5")
+    assert (r.returncode, r.stdout.strip()) == (0, "2025-10-14T16:00")
+    r = gridcare(database_url, "calendar", "is-workday", "2025-10-11")
+    assert (r.returncode, r.stdout.strip()) == (0, "true")
+    r = gridcare(database_url, "calendar", "is-workday", "2025-10-01")
+    assert r.stdout.strip() == "false"
+    r = gridcare(database_url, "calendar", "is-workday", "2032-05-04")
+    assert r.returncode == 1
+    assert "2032" in r.stderr
+    r = gridcare(database_url, "calendar", "add-workdays", "not-a-time", "5")
+    assert r.returncode == 1
+    assert "ISO 8601" in r.stderr
+    bad = tmp_path / "bad.csv"
+    bad.write_text("date,type,name\n2032-01-01,holiday,元旦\n2032-01-05,workday,周一\n", encoding="utf-8")
+    r = gridcare(database_url, "calendar", "load", str(bad))
+    assert r.returncode == 1
+    assert "第 3 行" in r.stderr
+
+
+def test_worker_once_scans_and_exits(database_url: str) -> None:
+    r = gridcare(database_url, "worker", "--once")
+    assert r.returncode == 0, r.stderr
+    assert "超时扫描" in r.stdout

@@ -11,12 +11,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gridcare import __version__
 from gridcare.auth.api import router as auth_router
+from gridcare.catalogs.api import router as catalogs_router
 from gridcare.config import Settings, get_settings
 from gridcare.customers.api import router as customers_router
 from gridcare.db import make_engine, make_session_factory
 from gridcare.errors import DomainError, TooManyAttempts
 from gridcare.grid.api import router as grid_router
 from gridcare.org.api import router as org_router
+from gridcare.sla.api import router as sla_router
 from gridcare.users.api import router as users_router
 from gridcare.web.pages import router as web_router
 from gridcare.workorders.api import router as workorders_router
@@ -84,6 +86,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         customers_router,
         users_router,
         workorders_router,
+        catalogs_router,
+        sla_router,
         web_router,
     ):
         app.include_router(router)

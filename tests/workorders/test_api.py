@@ -372,3 +372,87 @@ def test_list_filters_and_sorting(desk: Desk, world: World) -> None:
     assert set(ids(created_from=today)) >= {a["id"], b["id"]}
     r = desk.client.get("/api/v1/workorders", params={"sort": "nonsense"}, headers=headers)
     assert r.status_code == 422
+
+
+def test_admin_edits_catalogues_and_publishes_time_limits(desk: Desk) -> None:
+    admin = desk.headers("admin")
+    tree = desk.client.get("/api/v1/catalogs/complaint_category", headers=desk.headers("agent")).json()
+    assert len([i for i in tree if i["level"] == 1]) == 5
+    assert {"服务投诉", "营业投诉", "停送电投诉", "供电质量投诉", "电网建设投诉"} == {
+        i["name"] for i in tree if i["level"] == 1
+    }
+    code = f"TS0402{len(tree):02d}"
+    r = desk.client.post(
+        "/api/v1/catalogs/complaint_category",
+        json={"code": code, "name": "电压波动", "parent_code": "TS0402"},
+        headers=admin,
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["level"] == 3
+    assert (
+        desk.client.post(
+            "/api/v1/catalogs/channel", json={"code": "x1", "name": "y"}, headers=desk.headers("agent")
+        ).status_code
+        == 403
+    )
+    # A retired item can no longer be used at intake.
+    desk.client.patch(f"/api/v1/catalogs/complaint_category/{code}", json={"active": False}, headers=admin)
+    assert desk.create(category=code).status_code == 422
+
+    current = desk.client.get("/api/v1/sla/rules", headers=admin).json()
+    stricter = [
+        ({**r, "limit_value": 4} if (r["business_type"], r["step"]) == ("complaint", "in_progress") else r)
+        for r in current
+    ]
+    r = desk.client.post(
+        "/api/v1/sla/versions",
+        headers=admin,
+        json={
+            "name": "内部规则：投诉 4 个工作日",
+            "effective_from": "2100-01-01T00:00:00+00:00",
+            "rules": stricter,
+        },
+    )
+    assert r.status_code == 201, r.text
+    published = desk.client.get(
+        "/api/v1/sla/rules", params={"version_id": r.json()["id"]}, headers=admin
+    ).json()
+    handling = [x for x in published if (x["business_type"], x["step"]) == ("complaint", "in_progress")]
+    assert [x["limit_value"] for x in handling] == [4]
+    assert desk.client.get("/api/v1/sla/rules", headers=admin).json() == current  # in force only from 2100
+    bad = desk.client.post(
+        "/api/v1/sla/versions",
+        headers=admin,
+        json={
+            "name": "x",
+            "effective_from": "2000-01-03T00:00:00+00:00",
+            "rules": [{"business_type": "complaint", "step": "nowhere", "limit_value": 1, "unit": "hours"}],
+        },
+    )
+    assert bad.status_code == 422
+    assert "环节 nowhere" in bad.json()["error"]["message"]
+
+
+def test_calendar_over_the_api(desk: Desk) -> None:
+    admin = desk.headers("admin")
+    y2025 = desk.client.get("/api/v1/calendar/2025", headers=admin).json()
+    assert y2025["known"] is True
+    assert "2025-10-11" in y2025["workdays"]
+    assert "2025-10-08" in y2025["holidays"]
+    missing = desk.client.get("/api/v1/calendar/2031", headers=admin).json()
+    assert missing["known"] is False
+    assert "2031" in missing["source"]
+    r = desk.client.post(
+        "/api/v1/calendar/load",
+        content="date,type,name\n2031-01-01,holiday,元旦\n",
+        headers={**admin, "Content-Type": "text/csv"},
+    )
+    assert r.status_code == 200, r.text
+    assert desk.client.get("/api/v1/calendar/2031", headers=admin).json()["holidays"] == ["2031-01-01"]
+    bad = desk.client.post(
+        "/api/v1/calendar/load",
+        content="date,type\n2031-02-30,holiday\n",
+        headers={**admin, "Content-Type": "text/csv"},
+    )
+    assert bad.status_code == 422
+    assert "第 2 行" in bad.json()["error"]["message"]
