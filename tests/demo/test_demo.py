@@ -130,3 +130,32 @@ def test_address_search_index_covers_demo_rows(demo_session: Session) -> None:
         text("SELECT count(*) FROM customers_fts WHERE customers_fts MATCH '\"江州市\"'")
     ).scalar()
     assert n == 20_000
+
+
+def test_demo_has_work_order_history_and_new_orders_continue_it(demo_session: Session) -> None:
+    from gridcare.auth.service import principal_for
+    from gridcare.models import WorkOrder, WorkOrderEvent
+    from gridcare.workorders import service
+    from gridcare.workorders.schemas import WorkOrderCreate
+
+    s = demo_session
+    assert s.scalar(select(func.count()).select_from(WorkOrder)) == 6000
+    assert (s.scalar(select(func.count()).select_from(WorkOrderEvent)) or 0) > 6000 * 5
+    agent = s.scalar(select(User).where(User.username == "agent"))
+    assert agent is not None
+    customer = s.scalar(select(Customer).where(Customer.id == 1))
+    assert customer is not None
+    created = service.create(
+        s,
+        principal=principal_for(s, agent.id),
+        settings=Settings(database_url="sqlite://"),
+        data=WorkOrderCreate(
+            business_type="consultation", content="咨询电费", account_no=customer.account_no
+        ),
+    ).order
+    assert created.id == 6001
+    same_day = s.scalars(
+        select(WorkOrder.number).where(WorkOrder.number.startswith(created.number[:8]))
+    ).all()
+    assert len(same_day) == len(set(same_day))
+    s.rollback()
