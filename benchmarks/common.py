@@ -42,15 +42,18 @@ def recreate(backend: str, name: str) -> str:
     return url
 
 
-def exists_with_customers(url: str, n: int) -> bool:
+def rows_in(url: str, table: str) -> int:
+    """Rows in a benchmark table; 0 when the database or table does not exist yet."""
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return 0
     try:
         engine = create_engine(url)
         with engine.connect() as conn:
-            found = conn.execute(text("SELECT count(*) FROM customers")).scalar()
+            found = conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
         engine.dispose()
-        return found == n
-    except Exception:
-        return False
+        return int(found or 0)
+    except Exception:  # no such database or table yet
+        return 0
 
 
 def percentile(samples: list[float], p: float) -> float:

@@ -17,7 +17,7 @@ import time
 import httpx
 from sqlalchemy import create_engine, text
 
-from benchmarks.common import database_url, exists_with_customers, server, summary_ms
+from benchmarks.common import database_url, rows_in, server, summary_ms
 from benchmarks.demo_load import run as load
 from gridcare.demo.province import DEMO_PASSWORD
 
@@ -42,7 +42,7 @@ def main() -> None:
     args = parser.parse_args()
     name = "gridcare_bench_1m"
     url = database_url(args.backend, name)
-    if not exists_with_customers(url, SIZE):
+    if rows_in(url, "customers") != SIZE:
         load(args.backend, SIZE, 95598, name)
     engine = create_engine(url)
     with engine.connect() as conn:

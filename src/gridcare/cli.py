@@ -80,6 +80,8 @@ def demo(
     customers: Annotated[int, typer.Option(min=100, help="客户数")] = 20_000,
     seed: Annotated[int, typer.Option(help="随机种子（相同种子生成相同数据）")] = 95598,
     if_empty: Annotated[bool, typer.Option("--if-empty", help="数据库非空时跳过而不报错")] = False,
+    months: Annotated[int, typer.Option(min=0, help="工单历史月数（0 为不生成）")] = 12,
+    orders: Annotated[int | None, typer.Option(min=0, help="工单数（默认每户每年约 0.3 单）")] = None,
 ) -> None:
     """生成演示数据：一个虚构市公司的县公司、供电所、村社区、电网、客户与各角色员工。"""
     from gridcare.demo.loader import database_is_empty, load_demo
@@ -90,7 +92,9 @@ def demo(
         if if_empty and not database_is_empty(engine):
             typer.echo("数据库已有数据，跳过演示数据生成")
             return
-        result = load_demo(engine, customers=customers, seed=seed, progress=typer.echo)
+        result = load_demo(
+            engine, customers=customers, seed=seed, months=months, orders=orders, progress=typer.echo
+        )
     except DomainError as exc:
         fail(exc.message)
         return
