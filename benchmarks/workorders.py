@@ -84,6 +84,7 @@ def bench_lists(client: httpx.Client, backend: str, url: str) -> None:
         "station user, page 5": (station, {"page": 5}),
         "station user, mine": (station, {"mine": "true"}),
         "q=order number": (agent, None),
+        "q=text fragment (空调)": (agent, {"q": "空调"}),
     }
     for label, (headers, params) in cases.items():
         samples = []
@@ -196,6 +197,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--skip", nargs="*", default=[], choices=["lists", "creates", "scan"])
+    parser.add_argument("--only-list", default=None, help="run only the list case with this label")
     args = parser.parse_args()
     url = ensure_data(args.backend)
     with server(url) as base, httpx.Client(base_url=base, timeout=60) as client:

@@ -11,7 +11,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -158,6 +158,26 @@ def base_url(settings: Settings) -> Iterator[str]:
 def client(base_url: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=base_url, timeout=30) as c:
         yield c
+
+
+def concurrently(
+    n: int, call: Callable[[httpx.Client], httpx.Response], base_url: str
+) -> list[httpx.Response]:
+    """Send `n` requests at the same instant, each from its own connection; their responses."""
+    responses: list[httpx.Response] = []
+    barrier = threading.Barrier(n)
+
+    def one() -> None:
+        with httpx.Client(base_url=base_url, timeout=30) as c:
+            barrier.wait()
+            responses.append(call(c))
+
+    threads = [threading.Thread(target=one) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return responses
 
 
 def login(client: httpx.Client, username: str, password: str) -> dict[str, str]:

@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-import threading
-
 import httpx
 import pytest
 
-from tests.conftest import login
+from tests.conftest import concurrently, login
 from tests.factories import PASSWORD, World
 
 
@@ -139,22 +137,16 @@ def test_update_needs_the_current_version(client: httpx.Client, world: World) ->
 def test_concurrent_edits_one_wins_one_conflicts(client: httpx.Client, world: World, base_url: str) -> None:
     headers = auth(client, world, "agent")
     customer = world.customers["station_b1"]
-    results: list[int] = []
-    barrier = threading.Barrier(2)
-
-    def edit(address: str) -> None:
-        with httpx.Client(base_url=base_url, timeout=30) as c:
-            barrier.wait()
-            r = c.patch(
-                f"/api/v1/customers/{customer.id}", json={"version": 1, "address": address}, headers=headers
-            )
-            results.append(r.status_code)
-
-    threads = [threading.Thread(target=edit, args=(f"江州市并发路{i}号",)) for i in (1, 2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    responses = concurrently(
+        2,
+        lambda c: c.patch(
+            f"/api/v1/customers/{customer.id}",
+            json={"version": 1, "address": "江州市并发路1号"},
+            headers=headers,
+        ),
+        base_url,
+    )
+    results = [r.status_code for r in responses]
     assert sorted(results) == [200, 409]
     final = client.get(f"/api/v1/customers/{customer.id}", headers=headers).json()
     assert final["version"] == 2

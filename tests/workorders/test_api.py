@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.conftest import concurrently
 from tests.factories import World
 from tests.workorders.helpers import COMPLAINT_FREQUENT_OUTAGE, Desk
 
@@ -198,24 +198,14 @@ def test_return_needs_an_allowed_reason_and_redispatch_reroutes(desk: Desk, worl
 def test_concurrent_actions_one_wins_one_conflicts(desk: Desk, base_url: str) -> None:
     order = desk.create().json()
     headers = desk.headers("dispatcher_a")
-    codes: list[int] = []
-    barrier = threading.Barrier(2)
-
-    def dispatch() -> None:
-        with httpx.Client(base_url=base_url, timeout=30) as c:
-            barrier.wait()
-            r = c.post(
-                f"/api/v1/workorders/{order['id']}/dispatch",
-                json={"version": order["version"]},
-                headers=headers,
-            )
-            codes.append(r.status_code)
-
-    threads = [threading.Thread(target=dispatch) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    responses = concurrently(
+        2,
+        lambda c: c.post(
+            f"/api/v1/workorders/{order['id']}/dispatch", json={"version": order["version"]}, headers=headers
+        ),
+        base_url,
+    )
+    codes = [r.status_code for r in responses]
     assert sorted(codes) == [200, 409]
     assert [e["action"] for e in desk.timeline(order["id"])] == ["create", "dispatch"]
 
@@ -238,30 +228,17 @@ def test_retried_create_with_same_idempotency_key_makes_one_order(desk: Desk, ba
     assert again.json()["id"] == first.json()["id"]
     # Concurrent retries too.
     key2 = key + "-concurrent"
-    ids: list[int] = []
-    barrier = threading.Barrier(3)
-
-    def create() -> None:
-        with httpx.Client(base_url=base_url, timeout=30) as c:
-            barrier.wait()
-            r = c.post(
-                "/api/v1/workorders",
-                json={
-                    "business_type": "praise",
-                    "content": "感谢抢修师傅",
-                    "account_no": desk.world.customers["station_a1"].account_no,
-                    "idempotency_key": key2,
-                },
-                headers=desk.headers("agent"),
-            )
-            assert r.status_code in (200, 201), r.text
-            ids.append(r.json()["id"])
-
-    threads = [threading.Thread(target=create) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    body = {
+        "business_type": "praise",
+        "content": "感谢抢修师傅",
+        "idempotency_key": key2,
+        "account_no": desk.world.customers["station_a1"].account_no,
+    }
+    responses = concurrently(
+        3, lambda c: c.post("/api/v1/workorders", json=body, headers=desk.headers("agent")), base_url
+    )
+    assert {r.status_code for r in responses} <= {200, 201}
+    ids = [r.json()["id"] for r in responses]
     assert len(set(ids)) == 1
 
 

@@ -78,6 +78,27 @@ def to_in_progress(
     )
 
 
+def to_review_passed(
+    session: Session,
+    world: World,
+    settings: Settings,
+    order: WorkOrder,
+    reply_at: datetime,
+    review_at: datetime,
+) -> None:
+    """From in_progress: the station replies, the dispatcher passes the review."""
+    walk(session, world, settings, order, [("staff_a1", "reply", reply_at)])
+    actions.perform(
+        session,
+        principal=who(session, world, "dispatcher_a"),
+        settings=settings,
+        order_id=order.id,
+        action="review",
+        body=ReviewBody(version=order.version, passed=True),
+        now=review_at,
+    )
+
+
 def test_complaint_handling_deadline_across_national_day(
     session: Session, world: World, settings: Settings
 ) -> None:
@@ -103,30 +124,12 @@ def test_callback_deadline_one_working_day_over_a_weekend(
 ) -> None:
     order = complaint(session, world, settings, bj("2025-10-09T09:00"))
     to_in_progress(session, world, settings, order, bj("2025-10-09T09:10"))
-    walk(session, world, settings, order, [("staff_a1", "reply", bj("2025-10-10T15:00"))])
-    actions.perform(
-        session,
-        principal=who(session, world, "dispatcher_a"),
-        settings=settings,
-        order_id=order.id,
-        action="review",
-        body=ReviewBody(version=order.version, passed=True),
-        now=bj("2025-10-10T16:00"),
-    )
+    to_review_passed(session, world, settings, order, bj("2025-10-10T15:00"), bj("2025-10-10T16:00"))
     assert order.step == "pending_callback"
     assert order.step_deadline == bj("2025-10-11T16:00")  # Saturday Oct 11 2025 is a working day
     order2 = complaint(session, world, settings, bj("2025-10-16T09:00"))
     to_in_progress(session, world, settings, order2, bj("2025-10-16T09:05"))
-    walk(session, world, settings, order2, [("staff_a1", "reply", bj("2025-10-17T15:00"))])
-    actions.perform(
-        session,
-        principal=who(session, world, "dispatcher_a"),
-        settings=settings,
-        order_id=order2.id,
-        action="review",
-        body=ReviewBody(version=order2.version, passed=True),
-        now=bj("2025-10-17T16:00"),
-    )
+    to_review_passed(session, world, settings, order2, bj("2025-10-17T15:00"), bj("2025-10-17T16:00"))
     assert order2.step_deadline == bj("2025-10-20T16:00")  # an ordinary weekend is skipped
 
 
@@ -174,16 +177,7 @@ def test_unreachable_callback_needs_three_more_tries_two_hours_apart(
 ) -> None:
     order = complaint(session, world, settings, bj("2025-11-03T09:00"))
     to_in_progress(session, world, settings, order, bj("2025-11-03T09:10"))
-    walk(session, world, settings, order, [("staff_a1", "reply", bj("2025-11-03T15:00"))])
-    actions.perform(
-        session,
-        principal=who(session, world, "dispatcher_a"),
-        settings=settings,
-        order_id=order.id,
-        action="review",
-        body=ReviewBody(version=order.version, passed=True),
-        now=bj("2025-11-03T16:00"),
-    )
+    to_review_passed(session, world, settings, order, bj("2025-11-03T15:00"), bj("2025-11-03T16:00"))
     agent = who(session, world, "agent")
 
     def call(at: str) -> None:
@@ -212,16 +206,7 @@ def test_unreachable_callback_needs_three_more_tries_two_hours_apart(
 def test_anonymous_caller_is_not_called_back(session: Session, world: World, settings: Settings) -> None:
     order = complaint(session, world, settings, bj("2025-11-03T09:00"), anonymous=True)
     to_in_progress(session, world, settings, order, bj("2025-11-03T09:10"))
-    walk(session, world, settings, order, [("staff_a1", "reply", bj("2025-11-03T15:00"))])
-    actions.perform(
-        session,
-        principal=who(session, world, "dispatcher_a"),
-        settings=settings,
-        order_id=order.id,
-        action="review",
-        body=ReviewBody(version=order.version, passed=True),
-        now=bj("2025-11-03T16:00"),
-    )
+    to_review_passed(session, world, settings, order, bj("2025-11-03T15:00"), bj("2025-11-03T16:00"))
     assert order.step == "pending_archive"
 
 

@@ -22,7 +22,7 @@ class UTCDateTime(TypeDecorator[datetime]):
             raise TypeError("UTCDateTime needs a datetime")
         if value.tzinfo is None:
             raise ValueError("naive datetime given; GridCare stores aware UTC times")
-        utc: datetime = value.astimezone(UTC)
+        utc: datetime = value if value.tzinfo is UTC else value.astimezone(UTC)
         return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:

@@ -77,7 +77,10 @@ def _conditions(
         conditions.append(WorkOrder.is_repeat == f.is_repeat)
     if f.q:
         term = f.q.strip()
-        conditions.append(or_(WorkOrder.number == term, WorkOrder.content.contains(term, autoescape=True)))
+        if term.isdigit():  # an order number: an index lookup, never a scan of every text
+            conditions.append(WorkOrder.number == term)
+        else:  # a text fragment: scanned newest first until a page is found
+            conditions.append(WorkOrder.content.contains(term, autoescape=True))
     return conditions
 
 

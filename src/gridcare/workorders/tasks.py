@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridcare.db import transaction
@@ -32,6 +32,9 @@ _KINDS = {
     "warning": (WorkOrder.step_warn_at, WorkOrder.step_warned, "即将超时"),
     "breach": (WorkOrder.step_deadline, WorkOrder.step_breached, "已超时"),
 }
+# Written exactly as the partial indexes' predicates (ix_work_orders_warn, ix_work_orders_due): SQLAlchemy
+# would render `~flag` as `flag = 0` on SQLite, which its planner does not match to `NOT flag`.
+_NOT_FLAGGED = {"warning": text("NOT step_warned"), "breach": text("NOT step_breached")}
 
 
 def _batch(session: Session, kind: str, now: datetime, size: int) -> int:
@@ -47,7 +50,7 @@ def _batch(session: Session, kind: str, now: datetime, size: int) -> int:
             WorkOrder.step_entered_at,
             WorkOrder.step_deadline,
         )
-        .where(flag.is_(False), when <= now, WorkOrder.step.in_(OPEN_STEPS))
+        .where(_NOT_FLAGGED[kind], when <= now, WorkOrder.step.in_(OPEN_STEPS))
         .order_by(when)
         .limit(size)
     ).all()
@@ -57,7 +60,7 @@ def _batch(session: Session, kind: str, now: datetime, size: int) -> int:
     flagged = (
         session.execute(
             update(WorkOrder)
-            .where(WorkOrder.id.in_(ids), flag.is_(False), when <= now)
+            .where(WorkOrder.id.in_(ids), _NOT_FLAGGED[kind], when <= now)
             .values({flag: True})
             .returning(WorkOrder.id)
             .execution_options(synchronize_session=False)
@@ -96,10 +99,11 @@ def _batch(session: Session, kind: str, now: datetime, size: int) -> int:
                     "created_at": now,
                 }
             )
+    # Core inserts on the tables: thousands of plain rows, no ORM bookkeeping needed.
     if events:
-        session.execute(insert(WorkOrderEvent), events)
+        session.execute(insert(cast(Table, WorkOrderEvent.__table__)), events)
     if notices:
-        session.execute(insert(Notification), notices)
+        session.execute(insert(cast(Table, Notification.__table__)), notices)
     return len(done)
 
 
