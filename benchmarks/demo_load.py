@@ -1,4 +1,5 @@
-"""Benchmark: load the demo province with N customers into a fresh database.
+"""Benchmark: load the demo province with N customers into a fresh database (no work-order history
+unless --months is given: the figure in the README is the customer load).
 
 python -m benchmarks.demo_load --customers 1000000 --backend sqlite
 python -m benchmarks.demo_load --customers 1000000 --backend postgresql
@@ -16,12 +17,12 @@ from gridcare import migrate
 from gridcare.demo.loader import load_demo
 
 
-def run(backend: str, customers: int, seed: int, name: str) -> float:
+def run(backend: str, customers: int, seed: int, name: str, months: int = 0) -> float:
     url = recreate(backend, name)
     migrate.upgrade(url)
     engine = create_engine(url)
     started = time.perf_counter()
-    result = load_demo(engine, customers=customers, seed=seed)
+    result = load_demo(engine, customers=customers, seed=seed, months=months)
     elapsed = time.perf_counter() - started
     engine.dispose()
     print(
@@ -37,8 +38,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=95598)
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--name", default="gridcare_bench_1m")
+    parser.add_argument("--months", type=int, default=0, help="also generate this many months of work orders")
     args = parser.parse_args()
-    run(args.backend, args.customers, args.seed, args.name)
+    run(args.backend, args.customers, args.seed, args.name, args.months)
 
 
 if __name__ == "__main__":
