@@ -232,8 +232,11 @@ def test_overdue_scan_warns_then_breaches_once(
         kinds = s.scalars(select(WorkOrderEvent.action).where(WorkOrderEvent.order_id == order_id)).all()
         assert kinds.count("warning") == 1
         assert kinds.count("breach") == 1
-        notes = s.scalars(select(Notification.kind).where(Notification.order_id == order_id)).all()
-        assert sorted(notes) == ["breach", "warning"]  # to the 台区经理 who owns it
+        notes = s.scalars(select(Notification).where(Notification.order_id == order_id)).all()
+        assert sorted(n.kind for n in notes) == ["breach", "warning"]
+        assert {n.user_id for n in notes} == {world.users["staff_a1"].id}  # the 台区经理 who owns it
+        warning = next(n for n in notes if n.kind == "warning")
+        assert warning.message == f"工单 {stored.number}「待派单」即将超时（时限 2025-11-03 09:20）"
         # Dispatching late: the step left is recorded as late, and the new step starts clean.
         actions.perform(
             s,

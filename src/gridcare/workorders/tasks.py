@@ -3,23 +3,24 @@
 Idempotent and batched: due rows are selected by index (partial indexes on the not-yet-flagged rows),
 flagged with a guarded UPDATE (so a step entered meanwhile is never flagged for the old deadline),
 and each flag writes one event and one notification to the step's owner, in the same transaction.
-Running it twice changes nothing.
+The events and notifications are written set-based (INSERT … SELECT), so a batch costs a handful of
+statements, not a Python loop. Running the scan twice changes nothing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, text, update
+from sqlalchemy import ColumnElement, Table, case, func, insert, literal, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridcare.db import transaction
 from gridcare.models import Notification, WorkOrder, WorkOrderEvent
-from gridcare.models.types import utcnow
-from gridcare.workorders.defaults import OPEN_STEPS
-from gridcare.workorders.steps import step_name
+from gridcare.models.types import UTCDateTime, utcnow
+from gridcare.workorders.defaults import OPEN_STEPS, STEPS
 
 
 @dataclass
@@ -37,74 +38,102 @@ _KINDS = {
 _NOT_FLAGGED = {"warning": text("NOT step_warned"), "breach": text("NOT step_breached")}
 
 
+def _step_name() -> ColumnElement[str]:
+    """The step's Chinese name, as steps.step_name gives it, computed in SQL."""
+    repair_contact = (WorkOrder.step == "pending_contact") & (WorkOrder.business_type == "fault_repair")
+    return case(
+        (repair_contact, "待到达现场"),
+        *((WorkOrder.step == code, name) for code, name in STEPS.items()),
+        else_=WorkOrder.step,
+    )
+
+
+def _deadline_text(dialect: str) -> ColumnElement[str]:
+    """The step's deadline in Beijing time, "YYYY-MM-DD HH:MM"."""
+    if dialect == "sqlite":
+        return func.strftime("%Y-%m-%d %H:%M", WorkOrder.step_deadline, "+8 hours")
+    return func.to_char(func.timezone("Asia/Shanghai", WorkOrder.step_deadline), "YYYY-MM-DD HH24:MI")
+
+
+def _message(dialect: str, label: str) -> ColumnElement[str]:
+    return (
+        literal("工单 ")
+        + WorkOrder.number
+        + "「"
+        + _step_name()
+        + "」"
+        + label
+        + "（时限 "
+        + func.coalesce(_deadline_text(dialect), "")
+        + "）"
+    )
+
+
+def _owner_json(dialect: str) -> ColumnElement[Any]:
+    build = func.json_object if dialect == "sqlite" else func.json_build_object
+    return build("owner_user_id", WorkOrder.handler_user_id)
+
+
 def _batch(session: Session, kind: str, now: datetime, size: int) -> int:
     when, flag, label = _KINDS[kind]
-    rows = session.execute(
-        select(
-            WorkOrder.id,
-            WorkOrder.number,
-            WorkOrder.step,
-            WorkOrder.business_type,
-            WorkOrder.handler_user_id,
-            WorkOrder.station_id,
-            WorkOrder.step_entered_at,
-            WorkOrder.step_deadline,
-        )
+    ids: Sequence[int] = session.scalars(
+        select(WorkOrder.id)
         .where(_NOT_FLAGGED[kind], when <= now, WorkOrder.step.in_(OPEN_STEPS))
         .order_by(when)
         .limit(size)
     ).all()
-    if not rows:
+    if not ids:
         return 0
-    ids = [r.id for r in rows]
-    flagged = (
-        session.execute(
-            update(WorkOrder)
-            .where(WorkOrder.id.in_(ids), _NOT_FLAGGED[kind], when <= now)
-            .values({flag: True})
-            .returning(WorkOrder.id)
-            .execution_options(synchronize_session=False)
+    flagged = session.scalars(
+        update(WorkOrder)
+        .where(WorkOrder.id.in_(ids), _NOT_FLAGGED[kind], when <= now)
+        .values({flag: True})
+        .returning(WorkOrder.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    if not flagged:
+        return 0
+    dialect = session.get_bind().dialect.name
+    at = literal(now, UTCDateTime())
+    message = _message(dialect, label)
+    these = WorkOrder.id.in_(flagged)
+    events = cast(Table, WorkOrderEvent.__table__)
+    session.execute(
+        insert(events).from_select(
+            [
+                "order_id",
+                "at",
+                "action",
+                "from_step",
+                "note",
+                "data",
+                "step_entered_at",
+                "step_deadline",
+                "step_unit_id",
+            ],
+            select(
+                WorkOrder.id,
+                at,
+                literal(kind),
+                WorkOrder.step,
+                message,
+                _owner_json(dialect),
+                WorkOrder.step_entered_at,
+                WorkOrder.step_deadline,
+                WorkOrder.station_id,
+            ).where(these),
         )
-        .scalars()
-        .all()
     )
-    done = set(flagged)
-    events: list[dict[str, Any]] = []
-    notices: list[dict[str, Any]] = []
-    for r in rows:
-        if r.id not in done:
-            continue
-        step = step_name(r.step, r.business_type)
-        message = f"工单 {r.number}「{step}」{label}（时限 {r.step_deadline:%Y-%m-%d %H:%M} UTC）"
-        events.append(
-            {
-                "order_id": r.id,
-                "at": now,
-                "action": kind,
-                "from_step": r.step,
-                "note": message,
-                "step_entered_at": r.step_entered_at,
-                "step_deadline": r.step_deadline,
-                "step_unit_id": r.station_id,
-                "data": {"owner_user_id": r.handler_user_id},
-            }
+    notifications = cast(Table, Notification.__table__)
+    session.execute(
+        insert(notifications).from_select(
+            ["user_id", "order_id", "kind", "message", "created_at"],
+            select(WorkOrder.handler_user_id, WorkOrder.id, literal(kind), message, at).where(
+                these, WorkOrder.handler_user_id.is_not(None)
+            ),
         )
-        if r.handler_user_id:
-            notices.append(
-                {
-                    "user_id": r.handler_user_id,
-                    "order_id": r.id,
-                    "kind": kind,
-                    "message": message,
-                    "created_at": now,
-                }
-            )
-    # Core inserts on the tables: thousands of plain rows, no ORM bookkeeping needed.
-    if events:
-        session.execute(insert(cast(Table, WorkOrderEvent.__table__)), events)
-    if notices:
-        session.execute(insert(cast(Table, Notification.__table__)), notices)
-    return len(done)
+    )
+    return len(flagged)
 
 
 def scan_due(
