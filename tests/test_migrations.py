@@ -39,7 +39,7 @@ def test_audit_log_is_append_only(database_url: str) -> None:
     engine.dispose()
 
 
-def test_sqlite_pragmas(database_url: str, engine: object) -> None:
+def test_sqlite_pragmas(database_url: str) -> None:
     if not database_url.startswith("sqlite"):
         pytest.skip("SQLite only")
     from gridcare.config import Settings

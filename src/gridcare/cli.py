@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from sqlalchemy.orm import Session
@@ -16,6 +17,9 @@ from gridcare.config import get_settings
 from gridcare.db import make_engine, make_session_factory, transaction
 from gridcare.errors import DomainError
 from gridcare.models.enums import Role
+
+if TYPE_CHECKING:
+    from gridcare.calendar import WorkCalendar
 
 app = typer.Typer(help="GridCare 95598 供电服务平台命令行", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="数据库迁移", no_args_is_help=True)
@@ -97,7 +101,6 @@ def demo(
         )
     except DomainError as exc:
         fail(exc.message)
-        return
     finally:
         engine.dispose()
     typer.echo(f"演示数据已生成（{result.seconds:.1f} 秒）：{json.dumps(result.counts, ensure_ascii=False)}")
@@ -139,7 +142,6 @@ def user_create(
         )
     except ValueError as exc:
         fail(str(exc))
-        return
     with unit_of_work() as session:
         user = create_user(session, principal=SYSTEM, data=data)
     typer.echo(f"已创建用户 {user.username}（id {user.id}，角色 {', '.join(user.roles)}）")
@@ -201,7 +203,7 @@ def worker(
         engine.dispose()
 
 
-def _calendar() -> object:
+def _calendar() -> WorkCalendar:
     """The calendar in force: the database's when there is one, else the built-in years only."""
     from gridcare.calendar import WorkCalendar, builtin_years
     from gridcare.sla.calendar_store import current_calendar
@@ -220,9 +222,7 @@ def _calendar() -> object:
         engine.dispose()
 
 
-def _parse_instant(text: str) -> object:
-    from datetime import datetime
-
+def _parse_instant(text: str) -> datetime:
     from gridcare.calendar import BEIJING
 
     try:
@@ -238,19 +238,14 @@ def calendar_add_workdays(
     days: Annotated[float, typer.Argument(help="工作日数")],
 ) -> None:
     """打印 N 个工作日后的时限（ISO 8601，北京时间）。"""
-    from datetime import datetime
-
-    from gridcare.calendar import BEIJING, CalendarYearMissing, CountingRule, WorkCalendar, add_working_days
+    from gridcare.calendar import BEIJING, CalendarYearMissing, CountingRule, add_working_days
 
     calendar = _calendar()
-    assert isinstance(calendar, WorkCalendar)
     instant = _parse_instant(start)
-    assert isinstance(instant, datetime)
     try:
         result = add_working_days(calendar, instant, days, CountingRule(get_settings().workday_counting))
     except CalendarYearMissing as exc:
         fail(str(exc))
-        return
     local = result.astimezone(BEIJING)
     typer.echo(
         local.strftime("%Y-%m-%dT%H:%M") if local.second == 0 and not local.microsecond else local.isoformat()
@@ -260,17 +255,13 @@ def calendar_add_workdays(
 @calendar_app.command("is-workday")
 def calendar_is_workday(day: Annotated[str, typer.Argument(help="日期，如 2025-10-11")]) -> None:
     """打印 true 或 false。"""
-    from datetime import date
-
-    from gridcare.calendar import CalendarYearMissing, WorkCalendar
+    from gridcare.calendar import CalendarYearMissing
 
     calendar = _calendar()
-    assert isinstance(calendar, WorkCalendar)
     try:
         parsed = date.fromisoformat(day)
     except ValueError:
         fail(f"日期“{day}”应为 YYYY-MM-DD")
-        return
     try:
         typer.echo("true" if calendar.is_workday(parsed) else "false")
     except CalendarYearMissing as exc:
@@ -298,8 +289,6 @@ def calendar_set(
     name: Annotated[str, typer.Option(help="说明")] = "",
 ) -> None:
     """更正某一天（覆盖该年数据）。"""
-    from datetime import date
-
     from gridcare.sla.calendar_store import set_correction
 
     if kind not in ("workday", "holiday"):
@@ -308,7 +297,6 @@ def calendar_set(
         parsed = date.fromisoformat(day)
     except ValueError:
         fail(f"日期“{day}”应为 YYYY-MM-DD")
-        return
     with unit_of_work() as session:
         set_correction(session, principal=SYSTEM, day=parsed, is_workday=kind == "workday", name=name)
     typer.echo(f"{parsed} 已更正为{'工作日' if kind == 'workday' else '休息日'}")

@@ -27,7 +27,6 @@ class Settings(BaseSettings):
     login_window_seconds: int = 300
     sqlite_busy_timeout_ms: int = 5000
     db_pool_size: int = 10
-    page_size_max: int = 200
     # Work orders (DOMAIN.md §4, §6)
     workday_counting: str = Field(
         default="from_next_day",

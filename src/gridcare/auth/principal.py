@@ -8,7 +8,7 @@ from sqlalchemy import Select, select
 
 from gridcare.errors import PermissionDenied
 from gridcare.models import Unit
-from gridcare.models.enums import Role
+from gridcare.models.enums import LABELS_ZH, Role
 
 # Roles that contact customers and so need their phone numbers in clear.
 PHONE_ROLES = frozenset({Role.agent, Role.dispatcher, Role.station_staff})
@@ -27,12 +27,10 @@ class Principal:
     def has_any(self, *roles: Role) -> bool:
         return any(r in self.roles for r in roles)
 
-    def require(self, *roles: Role) -> None:
+    def require(self, *roles: Role, action: str = "此操作") -> None:
         if not self.has_any(*roles):
-            from gridcare.models.enums import LABELS_ZH
-
             names = "、".join(LABELS_ZH[r] for r in roles)
-            raise PermissionDenied(f"此操作需要以下角色之一：{names}")
+            raise PermissionDenied(f"{action}需要以下角色之一：{names}")
 
     @property
     def sees_phones(self) -> bool:

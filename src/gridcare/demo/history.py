@@ -220,7 +220,6 @@ class HistoryResult:
     orders: int = 0
     events: int = 0
     open_orders: int = 0
-    counters: dict[str, int] = field(default_factory=dict)
     complaints_by_customer: dict[int, int] = field(default_factory=dict)
 
 

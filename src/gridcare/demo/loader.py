@@ -22,6 +22,7 @@ from gridcare.models import Customer, Unit
 from gridcare.models.types import utcnow
 from gridcare.sla.calendar_store import current_calendar
 from gridcare.sla.policy import rules, version_in_force
+from gridcare.tabular import iter_chunks
 
 
 @dataclass
@@ -156,10 +157,8 @@ def _load_history(
         )
     )
     sensitive = [cid for cid, n in history.result.complaints_by_customer.items() if n >= 3]
-    for start in range(0, len(sensitive), 500):
-        conn.execute(
-            update(Customer).where(Customer.id.in_(sensitive[start : start + 500])).values(is_sensitive=True)
-        )
+    for ids in iter_chunks(sensitive, 500):
+        conn.execute(update(Customer).where(Customer.id.in_(ids)).values(is_sensitive=True))
     session.close()
     return {
         "work_orders": history.result.orders,

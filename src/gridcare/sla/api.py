@@ -142,9 +142,10 @@ def calendar_year(year: int, session: SessionDep, _: PrincipalDep) -> CalendarYe
     corrections = [
         CalendarDayRead(day=d.day, is_workday=d.is_workday, name=d.name, is_correction=True)
         for d in session.scalars(
-            select(CalendarDay).where(CalendarDay.is_correction).order_by(CalendarDay.day)
+            select(CalendarDay)
+            .where(CalendarDay.is_correction, CalendarDay.day.between(date(year, 1, 1), date(year, 12, 31)))
+            .order_by(CalendarDay.day)
         )
-        if d.day.year == year
     ]
     days = calendar.years.get(year)
     if days is None:

@@ -17,9 +17,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from gridcare.auth.principal import Principal
 from gridcare.calendar import BEIJING
 from gridcare.config import Settings
-from gridcare.errors import Conflict, InvalidInput, PermissionDenied
+from gridcare.errors import Conflict, InvalidInput
 from gridcare.models import Unit, User, WorkOrder
-from gridcare.models.enums import LABELS_ZH, Role
+from gridcare.models.enums import Role
 from gridcare.models.types import utcnow
 from gridcare.workorders import service
 from gridcare.workorders.schemas import (
@@ -41,8 +41,7 @@ ACTION_ROLES: dict[str, tuple[Role, ...]] = {
     "return": (Role.station_staff, Role.dispatcher),
     "contact": (Role.station_staff, Role.dispatcher),
     "reply": (Role.station_staff, Role.dispatcher),
-    "review_pass": (Role.dispatcher,),
-    "review_back": (Role.dispatcher,),
+    "review": (Role.dispatcher,),  # pass or send back
     "callback": (Role.agent,),
     "archive": (Role.agent, Role.dispatcher),
     "resolve": (Role.agent,),
@@ -58,10 +57,7 @@ class TransitionNotAllowed(Conflict):
 
 def _load(session: Session, principal: Principal, order_id: int, action: str, body: Versioned) -> WorkOrder:
     order = service.get_scoped(session, principal=principal, order_id=order_id)
-    roles = ACTION_ROLES[action]
-    if not principal.has_any(*roles):
-        names = "、".join(LABELS_ZH[r] for r in roles)
-        raise PermissionDenied(f"“{ACTION_NAMES[action]}”需要以下角色之一：{names}")
+    principal.require(*ACTION_ROLES[action], action=f"“{ACTION_NAMES[action]}”")
     if order.version != body.version:
         raise Conflict(
             f"工单 {order.number} 已被他人处理（当前版本 {order.version}，您看到的是 {body.version}），请刷新后重试"
@@ -339,8 +335,6 @@ _HANDLERS: dict[str, Any] = {
     "resolve": _resolve,
     "merge": _merge,
 }
-# The review endpoint takes `passed`; its roles are those of review_pass/back.
-ACTION_ROLES["review"] = ACTION_ROLES["review_pass"]
 
 
 def urge(

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gridcare.auth.principal import Principal
-from gridcare.calendar import CountingRule
+from gridcare.calendar import CountingRule, WorkCalendar
 from gridcare.config import Settings
 from gridcare.models import Notification, WorkflowTransition, WorkOrder, WorkOrderEvent
 from gridcare.sla import policy
@@ -23,6 +23,7 @@ ACTION_NAMES = {
     "return": "退单",
     "contact": "联系客户",
     "reply": "回单",
+    "review": "审核",
     "review_pass": "审核通过",
     "review_back": "审核退回",
     "callback": "回访",
@@ -83,8 +84,8 @@ def enter_step(session: Session, order: WorkOrder, step: str, *, now: datetime, 
         area_class=order.area_class,
         urgency=order.urgency,
     )
+    order.policy_version_id = version_id
     if rule is None:
-        order.policy_version_id = version_id
         return
     timing = policy.timing(
         current_calendar(session) if rule.unit == "working_days" else _NO_CALENDAR,
@@ -93,7 +94,6 @@ def enter_step(session: Session, order: WorkOrder, step: str, *, now: datetime, 
         accepted_at=order.accepted_at,
         counting=CountingRule(settings.workday_counting),
     )
-    order.policy_version_id = version_id
     order.step_deadline = timing.deadline
     order.step_warn_at = timing.warn_at
     order.calendar_missing_year = timing.missing_year
@@ -133,8 +133,5 @@ def notify(session: Session, *, user_id: int | None, order: WorkOrder, kind: str
         session.add(Notification(user_id=user_id, order_id=order.id, kind=kind, message=message))
 
 
-class _EmptyCalendar:
-    """Natural-time rules never consult the calendar; this stands in so we don't load it for them."""
-
-
-_NO_CALENDAR: Any = _EmptyCalendar()
+# Natural-time rules never consult the calendar: don't load it for them.
+_NO_CALENDAR = WorkCalendar(years={})
