@@ -8,10 +8,14 @@ DEMO_SEED ?= 95598
 # Tests on PostgreSQL create (and drop) a fresh database through this server.
 TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
+# Browser tests drive Debian's Chromium; a CJK font makes their screenshots readable.
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
 BIN := $(VENV)/bin
 UV := $(BIN)/uv pip install -q --python $(BIN)/python
 
-.PHONY: run test test-sqlite test-postgres lint install install-dev clean
+.PHONY: run test test-sqlite test-postgres lint install install-dev browser clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -40,10 +44,17 @@ lint: install-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test-sqlite: install-dev
+browser:
+	@if [ ! -x $(CHROMIUM) ] || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+	  echo "installing Debian's chromium and a Chinese font for the browser tests"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
+	fi
+
+test-sqlite: install-dev browser
 	$(BIN)/pytest --db sqlite
 
-test-postgres: install-dev
+test-postgres: install-dev browser
 	$(BIN)/pytest --db postgresql --pg-url $(TEST_PG_URL)
 
 test: lint test-sqlite test-postgres

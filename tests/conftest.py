@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -136,9 +137,9 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="session")
-def base_url(settings: Settings) -> Iterator[str]:
-    """The application served over real HTTP by uvicorn, in a background thread."""
+@contextmanager
+def serving(settings: Settings) -> Iterator[str]:
+    """The application on these settings, served over real HTTP by uvicorn in a background thread."""
     port = _free_port()
     config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
@@ -149,9 +150,17 @@ def base_url(settings: Settings) -> Iterator[str]:
         if time.monotonic() > deadline:
             raise RuntimeError("test server did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def base_url(settings: Settings) -> Iterator[str]:
+    with serving(settings) as url:
+        yield url
 
 
 @pytest.fixture

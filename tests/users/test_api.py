@@ -58,10 +58,11 @@ def test_grid_lists(client: httpx.Client, world: World) -> None:
     assert feeder_id is not None
 
 
-def test_overview_page_and_docs(client: httpx.Client) -> None:
+def test_front_door_and_docs(client: httpx.Client) -> None:
     page = client.get("/")
-    assert page.status_code == 200
-    assert "供电所" in page.text
+    assert page.status_code == 303
+    assert page.headers["location"] == "/login"
+    assert "登录" in client.get("/login").text
     assert client.get("/docs").status_code == 200
     assert "/api/v1/customers" in client.get("/openapi.json").json()["paths"]
     missing = client.get("/api/v1/nothing")

@@ -23,6 +23,7 @@ class Principal:
     unit_id: int
     unit_path: str
     roles: frozenset[str]
+    display_name: str = ""
 
     def has_any(self, *roles: Role) -> bool:
         return any(r in self.roles for r in roles)

@@ -72,4 +72,5 @@ def principal_for(session: Session, user_id: int) -> Principal:
         unit_id=user.unit_id,
         unit_path=path,
         roles=frozenset(user.roles),
+        display_name=user.display_name,
     )

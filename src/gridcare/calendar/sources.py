@@ -33,6 +33,18 @@ def builtin_years() -> dict[int, YearDays]:
     return {y: YearDays(frozenset(h), frozenset(w)) for y, (h, w) in years.items()}
 
 
+def builtin_day_names() -> dict[date, str]:
+    """Chinese names of the built-in years' exceptions: 国庆节 for a holiday, 国庆节调休 for a make-up day."""
+    from chinese_calendar import constants
+
+    zh = {h.value: h.chinese for h in constants.Holiday}
+    names = {day: zh.get(name, name) for day, name in constants.holidays.items() if name}
+    for day, name in constants.workdays.items():
+        if name and day.weekday() >= 5:
+            names[day] = f"{zh.get(name, name)}调休"
+    return names
+
+
 class CalendarFileError(ValueError):
     def __init__(self, line: int, message: str) -> None:
         super().__init__(f"第 {line} 行：{message}")

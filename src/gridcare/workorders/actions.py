@@ -18,7 +18,7 @@ from gridcare.auth.principal import Principal
 from gridcare.calendar import BEIJING
 from gridcare.config import Settings
 from gridcare.errors import Conflict, InvalidInput
-from gridcare.models import Unit, User, WorkOrder
+from gridcare.models import Unit, User, WorkflowTransition, WorkOrder
 from gridcare.models.enums import Role
 from gridcare.models.types import utcnow
 from gridcare.workorders import service
@@ -49,6 +49,33 @@ ACTION_ROLES: dict[str, tuple[Role, ...]] = {
     "urge": (Role.agent, Role.dispatcher),
 }
 NO_CALLBACK_TYPES = ("praise",)
+
+
+# The workflow-table actions behind each user action (审核 is a pass or a send-back).
+_TABLE_ACTIONS = {"review": ("review_pass", "review_back")}
+
+
+def available_actions(session: Session, principal: Principal, order: WorkOrder) -> list[str]:
+    """The actions this user may take on the order now: their role allows them and the workflow has a
+    transition from the current step (催办 while the order is open)."""
+    defined = set(
+        session.scalars(
+            select(WorkflowTransition.action).where(
+                WorkflowTransition.from_step == order.step,
+                WorkflowTransition.business_type.in_([order.business_type, "*"]),
+            )
+        )
+    )
+    found = []
+    for action, roles in ACTION_ROLES.items():
+        if not principal.has_any(*roles):
+            continue
+        if action == "urge":
+            if order.step not in ("archived", "merged") and order.business_type != "urging":
+                found.append(action)
+        elif any(a in defined for a in _TABLE_ACTIONS.get(action, (action,))):
+            found.append(action)
+    return found
 
 
 class TransitionNotAllowed(Conflict):

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from gridcare.auth.principal import Principal
-from gridcare.models import Notification, Unit, WorkOrder, WorkOrderEvent
+from gridcare.models import Notification, Unit, User, WorkOrder, WorkOrderEvent
 from gridcare.workorders.defaults import OPEN_STEPS
 
 SORTS: dict[str, tuple[ColumnElement[Any], ...]] = {
@@ -102,6 +102,103 @@ def list_orders(
         .limit(limit)
     )
     return session.scalars(stmt).all()
+
+
+def step_counts(session: Session, *, principal: Principal, now: datetime) -> dict[str, tuple[int, int]]:
+    """Open orders in scope per step: (count, of which past the step's deadline)."""
+    rows = session.execute(
+        select(
+            WorkOrder.step,
+            func.count(),
+            func.sum(case((WorkOrder.step_deadline < now, 1), else_=0)),
+        )
+        .where(WorkOrder.step.in_(OPEN_STEPS), WorkOrder.station_id.in_(principal.unit_ids_in_scope()))
+        .group_by(WorkOrder.step)
+    ).all()
+    return {step: (int(n), int(late or 0)) for step, n, late in rows}
+
+
+def queue(
+    session: Session,
+    *,
+    principal: Principal,
+    steps: Sequence[str],
+    now: datetime,
+    handler_user_id: int | None = None,
+    attention_only: bool = False,
+    limit: int = 50,
+) -> Sequence[WorkOrder]:
+    """Open orders in scope at these steps, most urgent first. `handler_user_id`: that user's own and
+    those nobody holds yet; `attention_only`: only overdue or past the warning time."""
+    stmt = select(WorkOrder).where(
+        WorkOrder.step.in_(steps), WorkOrder.station_id.in_(principal.unit_ids_in_scope())
+    )
+    if handler_user_id is not None:
+        stmt = stmt.where(
+            or_(WorkOrder.handler_user_id == handler_user_id, WorkOrder.handler_user_id.is_(None))
+        )
+    if attention_only:
+        stmt = stmt.where(WorkOrder.step_warn_at <= now)
+    return session.scalars(
+        stmt.order_by(
+            WorkOrder.step_deadline.is_(None),
+            WorkOrder.step_deadline,
+            WorkOrder.priority.desc(),
+            WorkOrder.id,
+        ).limit(limit)
+    ).all()
+
+
+EXPORT_COLUMNS = (
+    WorkOrder.number,
+    WorkOrder.business_type,
+    WorkOrder.category,
+    WorkOrder.urgency,
+    WorkOrder.channel,
+    WorkOrder.county_id,
+    WorkOrder.station_id,
+    WorkOrder.area_class,
+    WorkOrder.contact_name,
+    WorkOrder.contact_phone,
+    WorkOrder.address,
+    WorkOrder.content,
+    WorkOrder.accepted_at,
+    WorkOrder.step,
+    WorkOrder.step_deadline,
+    WorkOrder.step_breached,
+    WorkOrder.is_repeat,
+    WorkOrder.priority,
+    WorkOrder.reply,
+    WorkOrder.satisfaction,
+    WorkOrder.archived_at,
+)
+
+
+def export_rows(
+    session: Session,
+    *,
+    principal: Principal,
+    filters: OrderFilter,
+    sort: str,
+    now: datetime,
+    limit: int,
+) -> Iterator[Any]:
+    """The filtered list as plain rows, streamed (for the Excel export)."""
+    stmt = (
+        select(*EXPORT_COLUMNS)
+        .where(*_conditions(session, principal, filters, now))
+        .order_by(*SORTS[sort])
+        .limit(limit)
+        .execution_options(yield_per=2000)
+    )
+    yield from session.execute(stmt)
+
+
+def user_names(session: Session, user_ids: set[int]) -> dict[int, str]:
+    if not user_ids:
+        return {}
+    rows = session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids)))
+    return {uid: name for uid, name in rows}
 
 
 def timeline(session: Session, order_id: int) -> Sequence[WorkOrderEvent]:

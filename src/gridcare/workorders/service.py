@@ -168,32 +168,52 @@ def next_number(session: Session, now: datetime) -> str:
     return f"{day:%Y%m%d}{value:06d}"
 
 
-def _mark_repeat(session: Session, order: WorkOrder, settings: Settings) -> None:
-    """Same customer, same type and category — or same 台区, same complaint leaf — within the window."""
-    since = order.accepted_at - timedelta(days=settings.repeat_window_days)
-    conditions = [WorkOrder.created_at >= since, WorkOrder.business_type == order.business_type]
-    if order.category is not None:
-        conditions.append(WorkOrder.category == order.category)
+def find_repeat(
+    session: Session,
+    *,
+    customer_id: int | None,
+    transformer_area_id: int | None,
+    business_type: str,
+    category: str | None,
+    at: datetime,
+    window_days: int,
+) -> int | None:
+    """The latest earlier order on the same matter within the window: same customer, type and category —
+    or, for a complaint, same 台区 and complaint leaf."""
+    conditions = [
+        WorkOrder.created_at >= at - timedelta(days=window_days),
+        WorkOrder.business_type == business_type,
+    ]
+    if category is not None:
+        conditions.append(WorkOrder.category == category)
     earlier = None
-    if order.customer_id is not None:
+    if customer_id is not None:
         earlier = session.scalar(
             select(WorkOrder.id)
-            .where(WorkOrder.customer_id == order.customer_id, *conditions)
+            .where(WorkOrder.customer_id == customer_id, *conditions)
             .order_by(WorkOrder.created_at.desc())
             .limit(1)
         )
-    if (
-        earlier is None
-        and order.business_type == "complaint"
-        and order.transformer_area_id
-        and order.category
-    ):
+    if earlier is None and business_type == "complaint" and transformer_area_id and category:
         earlier = session.scalar(
             select(WorkOrder.id)
-            .where(WorkOrder.transformer_area_id == order.transformer_area_id, *conditions)
+            .where(WorkOrder.transformer_area_id == transformer_area_id, *conditions)
             .order_by(WorkOrder.created_at.desc())
             .limit(1)
         )
+    return earlier
+
+
+def _mark_repeat(session: Session, order: WorkOrder, settings: Settings) -> None:
+    earlier = find_repeat(
+        session,
+        customer_id=order.customer_id,
+        transformer_area_id=order.transformer_area_id,
+        business_type=order.business_type,
+        category=order.category,
+        at=order.accepted_at,
+        window_days=settings.repeat_window_days,
+    )
     if earlier is not None:
         order.is_repeat = True
         order.repeat_of_id = earlier

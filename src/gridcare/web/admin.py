@@ -1,0 +1,301 @@
+"""管理 (admin): users, units, time-limit policy versions, and the working-day calendar by month."""
+
+from __future__ import annotations
+
+import calendar as month_grid
+import functools
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from gridcare.auth.principal import Principal
+from gridcare.calendar import BEIJING, is_workday
+from gridcare.calendar.sources import builtin_day_names
+from gridcare.errors import DomainError, InvalidInput
+from gridcare.http import SessionDep
+from gridcare.models import CalendarDay, CalendarYear, SlaPolicyVersion, SlaRule, User
+from gridcare.models.enums import LABELS_ZH, Role
+from gridcare.models.types import utcnow
+from gridcare.org.repository import list_units
+from gridcare.sla.calendar_store import current_calendar, load_calendar_file, set_correction
+from gridcare.users.schemas import UserCreate
+from gridcare.users.service import create_user, list_users
+from gridcare.web.base import FormDep, WebPrincipalDep, load_labels, render
+from gridcare.web.forms import optional_date, parse
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
+
+ADMIN_TABS = (
+    ("/admin/users", "用户"),
+    ("/admin/units", "单位"),
+    ("/admin/sla", "时限版本"),
+    ("/admin/calendar", "工作日历"),
+)
+UNIT_LABELS = {"minutes": "分钟", "hours": "小时", "working_days": "个工作日"}
+ANCHOR_LABELS = {"step": "自进入环节起", "order": "自受理起"}
+
+
+def _admin(principal: Principal) -> None:
+    principal.require(Role.admin, action="管理功能")
+
+
+def _page(request: Request, template: str, context: dict[str, object], status: int = 200) -> HTMLResponse:
+    return render(request, template, {"tabs": ADMIN_TABS, **context}, status=status)
+
+
+@router.get("/users", response_class=HTMLResponse)
+def users(
+    request: Request,
+    session: SessionDep,
+    principal: WebPrincipalDep,
+    unit_id: Annotated[int | None, Query()] = None,
+) -> HTMLResponse:
+    _admin(principal)
+    return _users_page(request, session, principal, unit_id)
+
+
+def _users_page(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    unit_id: int | None,
+    *,
+    values: dict[str, str] | None = None,
+    error: str | None = None,
+    message: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    rows = list_users(session, principal=principal, unit_id=unit_id, offset=0, limit=500)
+    return _page(
+        request,
+        "admin_users.html",
+        {
+            "users": rows,
+            "units": list_units(session, principal=principal),
+            "labels": load_labels(session),
+            "unit_id": unit_id,
+            "roles": [(r.value, LABELS_ZH[r]) for r in Role],
+            "values": values or {},
+            "error": error,
+            "message": message,
+        },
+        status=status,
+    )
+
+
+@router.post("/users", response_class=HTMLResponse)
+def add_user(request: Request, session: SessionDep, principal: WebPrincipalDep, form: FormDep) -> Response:
+    _admin(principal)
+    roles = [str(r) for r in request.state.raw_form.getlist("roles")]
+    data = {**form, "roles": roles, "phone": form.get("phone") or None}
+    try:
+        created = create_user(session, principal=principal, data=parse(UserCreate, data))
+    except DomainError as exc:
+        session.rollback()
+        return _users_page(
+            request, session, principal, None, values=form, error=exc.message, status=exc.status
+        )
+    return _users_page(request, session, principal, None, message=f"已创建用户 {created.username}")
+
+
+@router.get("/units", response_class=HTMLResponse)
+def units(request: Request, session: SessionDep, principal: WebPrincipalDep) -> HTMLResponse:
+    _admin(principal)
+    staff = {
+        unit_id: n
+        for unit_id, n in session.execute(
+            select(User.unit_id, func.count())
+            .where(User.unit_id.in_(principal.unit_ids_in_scope()), User.is_active)
+            .group_by(User.unit_id)
+        )
+    }
+    rows = list_units(session, principal=principal)
+    return _page(request, "admin_units.html", {"units": rows, "staff": staff, "kinds": LABELS_ZH})
+
+
+@router.get("/sla", response_class=HTMLResponse)
+def sla(
+    request: Request,
+    session: SessionDep,
+    principal: WebPrincipalDep,
+    version_id: Annotated[int | None, Query()] = None,
+) -> HTMLResponse:
+    _admin(principal)
+    versions = session.scalars(
+        select(SlaPolicyVersion).order_by(SlaPolicyVersion.effective_from.desc())
+    ).all()
+    now = utcnow()
+    in_force = next((v.id for v in versions if v.effective_from <= now), None)
+    chosen = version_id or in_force or (versions[0].id if versions else None)
+    rules = (
+        session.scalars(
+            select(SlaRule)
+            .where(SlaRule.version_id == chosen)
+            .order_by(SlaRule.business_type, SlaRule.step, SlaRule.category, SlaRule.area_class)
+        ).all()
+        if chosen
+        else []
+    )
+    return _page(
+        request,
+        "admin_sla.html",
+        {
+            "versions": versions,
+            "in_force": in_force,
+            "chosen": chosen,
+            "rules": rules,
+            "labels": load_labels(session),
+            "units": UNIT_LABELS,
+            "anchors": ANCHOR_LABELS,
+        },
+    )
+
+
+@functools.cache
+def _builtin_names() -> dict[date, str]:
+    return builtin_day_names()
+
+
+@dataclass
+class Day:
+    day: date
+    in_month: bool
+    workday: bool
+    makeup: bool  # a weekend day worked (调休补班)
+    holiday: bool  # a weekday off (法定节假日/调休)
+    name: str
+    correction: bool
+
+
+def _month_days(session: Session, year: int, month: int) -> tuple[list[list[Day]], bool]:
+    cal = current_calendar(session)
+    known = year in cal.years
+    names = {d: (n, False) for d, n in _builtin_names().items() if d.year == year and d.month == month}
+    names |= {
+        d.day: (d.name, d.is_correction)
+        for d in session.scalars(
+            select(CalendarDay).where(
+                CalendarDay.day.between(
+                    date(year, month, 1), date(year, month, month_grid.monthrange(year, month)[1])
+                )
+            )
+        )
+    }
+    weeks = []
+    for week in month_grid.Calendar(firstweekday=0).monthdatescalendar(year, month):
+        row = []
+        for d in week:
+            work = is_workday(cal, d) if d.year in cal.years else d.weekday() < 5
+            weekend = d.weekday() >= 5
+            name, correction = names.get(d, ("", False))
+            row.append(
+                Day(d, d.month == month, work, weekend and work, not weekend and not work, name, correction)
+            )
+        weeks.append(row)
+    return weeks, known
+
+
+def _calendar_page(
+    request: Request,
+    session: Session,
+    year: int,
+    month: int,
+    *,
+    error: str | None = None,
+    message: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    weeks, known = _month_days(session, year, month)
+    loaded = session.get(CalendarYear, year)
+    prev_y, prev_m = (year, month - 1) if month > 1 else (year - 1, 12)
+    next_y, next_m = (year, month + 1) if month < 12 else (year + 1, 1)
+    return _page(
+        request,
+        "admin_calendar.html",
+        {
+            "year": year,
+            "month": month,
+            "weeks": weeks,
+            "known": known,
+            "source": loaded.source if loaded else ("chinesecalendar（国务院办公厅通知）" if known else ""),
+            "prev": f"?year={prev_y}&month={prev_m}",
+            "next": f"?year={next_y}&month={next_m}",
+            "error": error,
+            "message": message,
+        },
+        status=status,
+    )
+
+
+@router.get("/calendar", response_class=HTMLResponse)
+def calendar_month(
+    request: Request,
+    session: SessionDep,
+    principal: WebPrincipalDep,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    month: Annotated[int | None, Query(ge=1, le=12)] = None,
+) -> HTMLResponse:
+    _admin(principal)
+    today = utcnow().astimezone(BEIJING).date()
+    return _calendar_page(request, session, year or today.year, month or today.month)
+
+
+@router.post("/calendar/load", response_class=HTMLResponse)
+def calendar_load(
+    request: Request,
+    session: SessionDep,
+    principal: WebPrincipalDep,
+    form: FormDep,
+    file: Annotated[UploadFile, File()],
+) -> HTMLResponse:
+    """Upload a year's calendar (CSV: date,type,name): the same loader as the API and the CLI."""
+    _admin(principal)
+    today = utcnow().astimezone(BEIJING).date()
+    year, month = today.year, today.month
+    raw = file.file.read()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("gb18030", errors="replace")
+    try:
+        result = load_calendar_file(
+            session, principal=principal, text=text, source=file.filename or "upload.csv"
+        )
+    except DomainError as exc:
+        session.rollback()
+        return _calendar_page(request, session, year, month, error=exc.message, status=exc.status)
+    if result.years:
+        year, month = min(result.years), 1
+    years = "、".join(str(y) for y in result.years)
+    return _calendar_page(
+        request, session, year, month, message=f"已载入 {years} 年日历，共 {result.days} 天"
+    )
+
+
+@router.post("/calendar/day", response_class=HTMLResponse)
+def calendar_correct(
+    request: Request, session: SessionDep, principal: WebPrincipalDep, form: FormDep
+) -> HTMLResponse:
+    """Correct one day (a late change by the State Council, a local arrangement)."""
+    _admin(principal)
+    today = utcnow().astimezone(BEIJING).date()
+    try:
+        day = optional_date(form.get("day"), "日期")
+        if day is None:
+            raise InvalidInput("请填写要更正的日期", details=[{"field": "day"}])
+        kind = form.get("kind")
+        if kind not in ("work", "rest"):
+            raise InvalidInput("请选择该日为工作日或休息日", details=[{"field": "kind"}])
+        set_correction(
+            session, principal=principal, day=day, is_workday=kind == "work", name=form.get("name", "")
+        )
+    except DomainError as exc:
+        session.rollback()
+        return _calendar_page(request, session, today.year, today.month, error=exc.message, status=exc.status)
+    label = "工作日" if kind == "work" else "休息日"
+    return _calendar_page(request, session, day.year, day.month, message=f"已将 {day:%Y-%m-%d} 更正为{label}")

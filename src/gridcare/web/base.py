@@ -1,0 +1,195 @@
+"""What every page shares: the signed-in user from the session cookie, CSRF tokens, the templates
+with Beijing-time and label filters, and rendering with the navigation for the user's roles."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gridcare import __version__
+from gridcare.auth.principal import Principal
+from gridcare.auth.service import principal_for
+from gridcare.auth.tokens import read_token
+from gridcare.calendar import BEIJING
+from gridcare.errors import AuthenticationFailed, PermissionDenied
+from gridcare.http import SessionDep, SettingsDep
+from gridcare.models import CatalogItem, Unit
+from gridcare.models.enums import LABELS_ZH, Role
+from gridcare.models.types import utcnow
+from gridcare.workorders.steps import ACTION_NAMES, step_name
+
+COOKIE = "gridcare_session"
+CSRF_FIELD = "_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+WEEKDAYS_ZH = "一二三四五六日"
+
+STATIC_DIR = Path(__file__).parent / "static"
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+class LoginRequired(Exception):
+    """No valid session: the page handler redirects to the login page, then back to `next_url`."""
+
+    def __init__(self, next_url: str) -> None:
+        super().__init__(next_url)
+        self.next_url = next_url
+
+
+def csrf_token(session_token: str, secret: str) -> str:
+    """Bound to the session: a form from another site cannot know it."""
+    return hmac.new(secret.encode(), b"csrf:" + session_token.encode(), hashlib.sha256).hexdigest()[:40]
+
+
+def _next_url(request: Request) -> str:
+    query = f"?{request.url.query}" if request.url.query else ""
+    return f"{request.url.path}{query}"
+
+
+def login_url(next_url: str) -> str:
+    return f"/login?next={quote(next_url, safe='/')}"
+
+
+def web_principal(request: Request, session: SessionDep, settings: SettingsDep) -> Principal:
+    token = request.cookies.get(COOKIE)
+    if not token:
+        raise LoginRequired(_next_url(request))
+    secret = settings.resolved_secret_key()
+    try:
+        principal = principal_for(session, read_token(token, secret=secret))
+    except AuthenticationFailed as exc:
+        raise LoginRequired(_next_url(request)) from exc
+    request.state.principal = principal
+    request.state.csrf = csrf_token(token, secret)
+    return principal
+
+
+WebPrincipalDep = Annotated[Principal, Depends(web_principal)]
+
+
+async def form_data(request: Request, settings: SettingsDep) -> dict[str, str]:
+    """The posted form as plain strings, after checking its CSRF token against the session."""
+    form = await request.form()
+    request.state.raw_form = form  # multi-valued fields (checkbox groups): request.state.raw_form.getlist
+    token = request.cookies.get(COOKIE, "")
+    sent = str(form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or "")
+    if not token or not hmac.compare_digest(sent, csrf_token(token, settings.resolved_secret_key())):
+        raise PermissionDenied("页面已过期或来源不明，请刷新页面后重试")
+    return {k: str(v).strip() for k, v in form.items() if isinstance(v, str) and k != CSRF_FIELD}
+
+
+FormDep = Annotated[dict[str, str], Depends(form_data)]
+
+
+@dataclass
+class Labels:
+    """Chinese names of catalogue codes and units, loaded once per page."""
+
+    catalogs: dict[str, dict[str, str]] = field(default_factory=dict)
+    units: dict[int, str] = field(default_factory=dict)
+
+    def name(self, kind: str, code: str | None) -> str:
+        if not code:
+            return ""
+        return self.catalogs.get(kind, {}).get(code, code)
+
+    def category(self, business_type: str, code: str | None) -> str:
+        kind = {
+            "complaint": "complaint_category",
+            "fault_repair": "fault_kind",
+            "service_request": "service_request_kind",
+        }.get(business_type)
+        return self.name(kind, code) if kind else ""
+
+    def unit(self, unit_id: int | None) -> str:
+        return self.units.get(unit_id, "") if unit_id is not None else ""
+
+
+def load_labels(session: Session) -> Labels:
+    labels = Labels()
+    for kind, code, name in session.execute(select(CatalogItem.kind, CatalogItem.code, CatalogItem.name)):
+        labels.catalogs.setdefault(kind, {})[code] = name
+    labels.units = {uid: name for uid, name in session.execute(select(Unit.id, Unit.name))}
+    return labels
+
+
+def beijing(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if value is None:
+        return ""
+    return value.astimezone(BEIJING).strftime(fmt)
+
+
+def weekday_zh(value: datetime) -> str:
+    return "周" + WEEKDAYS_ZH[value.astimezone(BEIJING).weekday()]
+
+
+def duration_zh(seconds: float) -> str:
+    """A span for people: 2天3小时, 1小时5分, 12分."""
+    minutes = int(abs(seconds) // 60)
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days}天{hours}小时"
+    if hours:
+        return f"{hours}小时{mins}分"
+    return f"{mins}分"
+
+
+def countdown(deadline: datetime | None, now: datetime | None = None) -> str:
+    if deadline is None:
+        return "无时限"
+    left = (deadline - (now or utcnow())).total_seconds()
+    return f"剩余{duration_zh(left)}" if left >= 0 else f"已超时{duration_zh(left)}"
+
+
+templates.env.filters["bj"] = beijing
+templates.env.filters["weekday"] = weekday_zh
+templates.env.filters["countdown"] = countdown
+templates.env.filters["iso"] = lambda v: v.isoformat() if v else ""
+templates.env.globals["step_name"] = step_name
+templates.env.globals["action_name"] = ACTION_NAMES.get
+templates.env.globals["role_name"] = LABELS_ZH.get
+templates.env.globals["zh"] = LABELS_ZH.get
+templates.env.globals["version"] = __version__
+
+
+@dataclass(frozen=True)
+class NavItem:
+    href: str
+    label: str
+    roles: tuple[Role, ...] = ()  # empty: everyone
+
+
+NAV = (
+    NavItem("/workbench", "工作台"),
+    NavItem("/intake", "受理", (Role.agent,)),
+    NavItem("/orders", "工单列表"),
+    NavItem("/callbacks", "回访", (Role.agent,)),
+    NavItem("/admin/users", "管理", (Role.admin,)),
+)
+
+
+def render(
+    request: Request, template: str, context: Mapping[str, Any] | None = None, *, status: int = 200
+) -> HTMLResponse:
+    principal: Principal | None = getattr(request.state, "principal", None)
+    nav = [n for n in NAV if principal and (not n.roles or principal.has_any(*n.roles))]
+    base = {
+        "principal": principal,
+        "csrf": getattr(request.state, "csrf", ""),
+        "nav": nav,
+        "path": request.url.path,
+        "now": utcnow(),
+    }
+    return templates.TemplateResponse(request, template, {**base, **(context or {})}, status_code=status)

@@ -1,0 +1,420 @@
+"""工单列表 (filters, sorting, paging, Excel export), 工单详情 (timeline and the actions allowed now),
+and the 回访 queue."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from gridcare.auth.masking import mask_phone
+from gridcare.auth.principal import Principal
+from gridcare.calendar import BEIJING
+from gridcare.config import Settings
+from gridcare.customers.service import get as get_customer
+from gridcare.errors import DomainError, InvalidInput, NotFound
+from gridcare.http import SessionDep, SettingsDep
+from gridcare.models import CatalogItem, User, UserRole, WorkOrder
+from gridcare.models.enums import LABELS_ZH, Role
+from gridcare.models.types import utcnow
+from gridcare.org.repository import list_units
+from gridcare.tabular import write_table
+from gridcare.web.base import FormDep, Labels, WebPrincipalDep, beijing, load_labels, render
+from gridcare.web.forms import clean, optional_date, optional_int, parse
+from gridcare.workorders import actions, repository, service
+from gridcare.workorders.defaults import STEPS
+from gridcare.workorders.schemas import (
+    CallbackBody,
+    DispatchBody,
+    MergeBody,
+    ReplyBody,
+    ReturnBody,
+    ReviewBody,
+    UrgeBody,
+    Versioned,
+)
+from gridcare.workorders.steps import ACTION_NAMES
+
+router = APIRouter(include_in_schema=False)
+
+PAGE_SIZE = 50
+EXPORT_MAX = 100_000
+SORT_LABELS = {
+    "-created_at": "受理时间（新→旧）",
+    "created_at": "受理时间（旧→新）",
+    "step_deadline": "环节时限（紧→松）",
+    "-priority": "催办次数（多→少）",
+}
+FILTER_NAMES = (
+    "business_type",
+    "category",
+    "unit_id",
+    "step",
+    "overdue",
+    "due_soon",
+    "date_from",
+    "date_to",
+    "q",
+)
+
+
+@dataclass
+class ListQuery:
+    filters: repository.OrderFilter
+    sort: str
+    page: int
+    values: dict[str, str]
+
+    def link(self, **changes: Any) -> str:
+        values = {**self.values, "sort": self.sort, "page": str(self.page), **changes}
+        return "?" + urlencode({k: v for k, v in values.items() if v not in ("", None)})
+
+
+def _day_start(value: str | None, label: str) -> datetime | None:
+    day = optional_date(value, label)
+    return datetime.combine(day, time(0), tzinfo=BEIJING) if day else None
+
+
+def parse_list_query(params: Mapping[str, str], principal: Principal) -> ListQuery:
+    values = {k: params.get(k, "").strip() for k in FILTER_NAMES}
+    sort = params.get("sort", "-created_at")
+    if sort not in SORT_LABELS:
+        sort = "-created_at"
+    page = optional_int(params.get("page"), "页码") or 1
+    created_to = _day_start(values["date_to"], "受理日期止")
+    filters = repository.OrderFilter(
+        business_type=values["business_type"] or None,
+        category=values["category"] or None,
+        unit_id=optional_int(values["unit_id"], "单位"),
+        step=values["step"] if values["step"] in STEPS else None,
+        overdue=True if values["overdue"] else None,
+        due_soon=True if values["due_soon"] else None,
+        created_from=_day_start(values["date_from"], "受理日期起"),
+        created_to=created_to + timedelta(days=1) if created_to else None,
+        q=values["q"] or None,
+    )
+    return ListQuery(filters=filters, sort=sort, page=max(page, 1), values=values)
+
+
+def _category_options(session: Session) -> list[tuple[str, str]]:
+    rows = session.execute(
+        select(CatalogItem.code, CatalogItem.name, CatalogItem.level, CatalogItem.kind)
+        .where(CatalogItem.kind.in_(["complaint_category", "fault_kind", "service_request_kind"]))
+        .order_by(CatalogItem.kind, CatalogItem.code)
+    ).all()
+    prefix = {"fault_kind": "故障：", "service_request_kind": "业务申请："}
+    return [(code, "　" * (level - 1) + prefix.get(kind, "") + name) for code, name, level, kind in rows]
+
+
+@router.get("/orders", response_class=HTMLResponse)
+def order_list(request: Request, session: SessionDep, principal: WebPrincipalDep) -> HTMLResponse:
+    error = None
+    try:
+        query = parse_list_query(request.query_params, principal)
+    except InvalidInput as exc:
+        error = exc.message
+        query = parse_list_query({}, principal)
+    now = utcnow()
+    rows = repository.list_orders(
+        session,
+        principal=principal,
+        filters=query.filters,
+        sort=query.sort,
+        now=now,
+        offset=(query.page - 1) * PAGE_SIZE,
+        limit=PAGE_SIZE + 1,
+    )
+    labels = load_labels(session)
+    return render(
+        request,
+        "orders.html",
+        {
+            "orders": rows[:PAGE_SIZE],
+            "has_more": len(rows) > PAGE_SIZE,
+            "query": query,
+            "labels": labels,
+            "units": list_units(session, principal=principal),
+            "categories": _category_options(session),
+            "steps": STEPS,
+            "sorts": SORT_LABELS,
+            "export_link": "/orders/export.xlsx" + query.link(page=""),
+            "error": error,
+        },
+    )
+
+
+EXPORT_HEADERS = (
+    "工单编号",
+    "业务类型",
+    "分类",
+    "紧急程度",
+    "受理渠道",
+    "县公司",
+    "供电所",
+    "城乡类别",
+    "联系人",
+    "联系电话",
+    "地址",
+    "受理内容",
+    "受理时间",
+    "当前环节",
+    "环节时限",
+    "是否超时",
+    "重复工单",
+    "催办次数",
+    "回单内容",
+    "满意度",
+    "归档时间",
+)
+
+
+def _export_lines(
+    rows: Iterator[Any], labels: Labels, principal: Principal, now: datetime
+) -> Iterator[list[Any]]:
+    for r in rows:
+        open_step = r.step not in ("archived", "merged")
+        late = open_step and r.step_deadline is not None and r.step_deadline < now
+        yield [
+            r.number,
+            labels.name("business_type", r.business_type),
+            labels.category(r.business_type, r.category),
+            labels.name("urgency", r.urgency),
+            labels.name("channel", r.channel),
+            labels.unit(r.county_id),
+            labels.unit(r.station_id),
+            LABELS_ZH.get(r.area_class, r.area_class),
+            r.contact_name or "",
+            (r.contact_phone if principal.sees_phones else mask_phone(r.contact_phone)) or "",
+            r.address or "",
+            r.content,
+            beijing(r.accepted_at),
+            STEPS.get(r.step, r.step),
+            beijing(r.step_deadline) if open_step else "",
+            "是" if late or r.step_breached else "否",
+            "是" if r.is_repeat else "否",
+            r.priority,
+            r.reply or "",
+            labels.name("satisfaction", r.satisfaction),
+            beijing(r.archived_at),
+        ]
+
+
+@router.get("/orders/export.xlsx")
+def export(request: Request, session: SessionDep, principal: WebPrincipalDep) -> Response:
+    """The filtered list as an Excel workbook (the same scope and filters as the page)."""
+    query = parse_list_query(request.query_params, principal)
+    now = utcnow()
+    labels = load_labels(session)
+    rows = repository.export_rows(
+        session, principal=principal, filters=query.filters, sort=query.sort, now=now, limit=EXPORT_MAX
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "orders.xlsx"
+        write_table(path, EXPORT_HEADERS, _export_lines(rows, labels, principal, now))
+        content = path.read_bytes()
+    name = f"工单列表_{beijing(now, '%Y%m%d_%H%M')}.xlsx"
+    return Response(
+        content,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f"attachment; filename=orders.xlsx; filename*=UTF-8''{quote(name)}"},
+    )
+
+
+DONE_MESSAGES = {
+    "created": "已受理，工单已生成",
+    "duplicate": "该受理已保存过，未重复建单",
+    "urge": "已生成催办工单",
+    "callback_attempt": "已记录一次未联系上的回访",
+}
+
+
+def _station_staff(session: Session, station_id: int) -> list[tuple[int, str]]:
+    rows = session.execute(
+        select(User.id, User.display_name)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(User.unit_id == station_id, User.is_active, UserRole.role == Role.station_staff.value)
+        .order_by(User.display_name)
+    ).all()
+    return [(uid, name) for uid, name in rows]
+
+
+def _detail_page(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    settings: Settings,
+    order_id: int,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    form: Mapping[str, str] | None = None,
+) -> HTMLResponse:
+    order = service.get_scoped(session, principal=principal, order_id=order_id)
+    labels: Labels = load_labels(session)
+    events = repository.timeline(session, order.id)
+    people = repository.user_names(
+        session, {e.actor_id for e in events if e.actor_id} | {u for u in [order.handler_user_id] if u}
+    )
+    customer = None
+    if order.customer_id is not None:
+        try:
+            customer = get_customer(session, principal=principal, customer_id=order.customer_id)
+        except NotFound:
+            customer = None
+    related = session.scalars(
+        select(WorkOrder)
+        .where(
+            or_(
+                WorkOrder.main_order_id == order.id,
+                WorkOrder.urged_order_id == order.id,
+                WorkOrder.id.in_(
+                    [i for i in (order.repeat_of_id, order.main_order_id, order.urged_order_id) if i]
+                ),
+            ),
+            WorkOrder.station_id.in_(principal.unit_ids_in_scope()),
+        )
+        .order_by(WorkOrder.id)
+    ).all()
+    available = actions.available_actions(session, principal, order)
+    contact_phone = order.contact_phone if principal.sees_phones else mask_phone(order.contact_phone)
+    done = request.query_params.get("done", "")
+    message = DONE_MESSAGES.get(done) or (f"已{ACTION_NAMES[done]}" if done in ACTION_NAMES else None)
+    return render(
+        request,
+        "order_detail.html",
+        {
+            "order": order,
+            "labels": labels,
+            "events": events,
+            "people": people,
+            "customer": customer,
+            "related": related,
+            "available": available,
+            "contact_phone": contact_phone,
+            "stations": list_units(session, principal=principal, kind="station")
+            if "dispatch" in available
+            else [],
+            "staff": _station_staff(session, order.station_id) if "dispatch" in available else [],
+            "form": form or {},
+            "message": None if error else message,
+            "error": error,
+            "callback_retry_hours": settings.callback_retry_hours,
+        },
+        status=status,
+    )
+
+
+@router.get("/orders/{order_id}", response_class=HTMLResponse)
+def order_detail(
+    request: Request, order_id: int, session: SessionDep, principal: WebPrincipalDep, settings: SettingsDep
+) -> HTMLResponse:
+    return _detail_page(request, session, principal, settings, order_id)
+
+
+def _body(session: Session, principal: Principal, action: str, form: Mapping[str, str]) -> Versioned:
+    base = clean(form, "version", "note")
+    if action == "dispatch":
+        return parse(DispatchBody, {**base, **clean(form, "station_id", "handler_user_id")})
+    if action == "return":
+        return parse(ReturnBody, {**base, **clean(form, "reason", "correction")})
+    if action == "reply":
+        return parse(ReplyBody, {**base, **clean(form, "reply")})
+    if action == "review":
+        return parse(ReviewBody, {**base, "passed": form.get("passed")})
+    if action == "callback":
+        reached = form.get("reached")
+        if reached not in ("1", "0"):
+            raise InvalidInput("请选择是否联系上客户", details=[{"field": "reached"}])
+        return parse(
+            CallbackBody, {**base, "reached": reached, "satisfaction": form.get("satisfaction") or None}
+        )
+    if action == "merge":
+        number = form.get("main_order", "").strip()
+        main_id = session.scalar(
+            select(WorkOrder.id).where(
+                WorkOrder.number == number, WorkOrder.station_id.in_(principal.unit_ids_in_scope())
+            )
+        )
+        if main_id is None:
+            raise InvalidInput(
+                f"主工单“{number}”不存在或不在您的权限范围内", details=[{"field": "main_order_id"}]
+            )
+        return parse(MergeBody, {**base, "main_order_id": main_id})
+    return parse(Versioned, base)
+
+
+@router.post("/orders/{order_id}/act/{action}", response_class=HTMLResponse)
+def act(
+    request: Request,
+    order_id: int,
+    action: str,
+    session: SessionDep,
+    principal: WebPrincipalDep,
+    settings: SettingsDep,
+    form: FormDep,
+) -> Response:
+    """One form per action on the detail page. Success: back to the page with a note; failure: the page
+    again with the reason, nothing stored."""
+    try:
+        if action == "urge":
+            created = actions.urge(
+                session,
+                principal=principal,
+                settings=settings,
+                order_id=order_id,
+                body=parse(UrgeBody, clean(form, "content", "idempotency_key")),
+            )
+            return RedirectResponse(
+                f"/orders/{order_id}?done=urge&urging={created.order.number}", status_code=303
+            )
+        if action not in actions.ACTION_ROLES:
+            raise NotFound(f"没有“{action}”这项操作")
+        order = actions.perform(
+            session,
+            principal=principal,
+            settings=settings,
+            order_id=order_id,
+            action=action,
+            body=_body(session, principal, action, form),
+        )
+    except DomainError as exc:
+        session.rollback()
+        return _detail_page(
+            request, session, principal, settings, order_id, error=exc.message, status=exc.status, form=form
+        )
+    done = action
+    if action == "callback" and order.step == "pending_callback":
+        done = "callback_attempt"
+    elif action == "review":
+        done = "review_pass" if form.get("passed") == "true" else "review_back"
+    return RedirectResponse(f"/orders/{order_id}?done={done}", status_code=303)
+
+
+@router.get("/callbacks", response_class=HTMLResponse)
+def callbacks(
+    request: Request, session: SessionDep, principal: WebPrincipalDep, settings: SettingsDep
+) -> HTMLResponse:
+    """回访: orders waiting for a callback in scope, earliest deadline first, with attempts so far."""
+    now = utcnow()
+    orders = repository.queue(session, principal=principal, steps=["pending_callback"], now=now, limit=200)
+    wait = timedelta(hours=settings.callback_retry_hours)
+    next_try = {o.id: o.last_callback_at + wait for o in orders if o.last_callback_at and o.callback_attempts}
+    return render(
+        request,
+        "callbacks.html",
+        {
+            "orders": orders,
+            "labels": load_labels(session),
+            "next_try": next_try,
+            "tries": 1 + settings.callback_extra_tries,
+        },
+    )
