@@ -62,7 +62,9 @@ class DemoSite:
 
 
 @pytest.fixture(scope="session")
-def demo_site(scratch_databases: ScratchDatabases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSite]:
+def demo_site(
+    scratch_databases: ScratchDatabases, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DemoSite]:
     url = scratch_databases.create()
     migrate.upgrade(url)
     settings = Settings(
@@ -111,7 +113,7 @@ class Flow:
             for who, page in self.pages.items():
                 try:
                     page.screenshot(path=str(folder / f"{self.count:02d}-{slug}-{who}.png"), full_page=True)
-                except Exception as exc:  # noqa: BLE001 - keep the test's own failure, not this one
+                except Exception as exc:  # keep the test's own failure, not this one
                     (folder / f"{self.count:02d}-{slug}-{who}.txt").write_text(f"no screenshot: {exc}")
             raise
 

@@ -32,7 +32,11 @@ def station_of(site: DemoSite, username: str) -> tuple[int, str]:
 def customer_of_station(site: DemoSite, station_id: int, offset: int = 0) -> Customer:
     with site.session_factory() as s:
         customer = s.scalars(
-            select(Customer).where(Customer.station_id == station_id).order_by(Customer.id).offset(offset).limit(1)
+            select(Customer)
+            .where(Customer.station_id == station_id)
+            .order_by(Customer.id)
+            .offset(offset)
+            .limit(1)
         ).one()
         s.expunge(customer)
         return customer
@@ -104,7 +108,10 @@ def test_complaint_from_intake_to_archive(open_as: OpenAs, demo_site: DemoSite, 
         expect(station.locator("#order-step")).to_have_text("待联系客户")
         act(station, "#act-contact")
         expect(station.locator("#order-step")).to_have_text("处理中")
-        station.fill("#act-reply textarea[name=reply]", "经查为台区低压线路老化，已更换导线并加装分支开关。已向客户说明。")
+        station.fill(
+            "#act-reply textarea[name=reply]",
+            "经查为台区低压线路老化，已更换导线并加装分支开关。已向客户说明。",
+        )
         act(station, "#act-reply")
         expect(station.locator("#order-step")).to_have_text("待审核")
 
@@ -123,7 +130,16 @@ def test_complaint_from_intake_to_archive(open_as: OpenAs, demo_site: DemoSite, 
         expect(agent.locator("#order-step")).to_have_text("已归档")
         timeline = agent.locator("#timeline li")
         actions = [timeline.nth(i).get_attribute("data-action") for i in range(timeline.count())]
-        assert actions == ["create", "dispatch", "accept", "contact", "reply", "review_pass", "callback", "archive"]
+        assert actions == [
+            "create",
+            "dispatch",
+            "accept",
+            "contact",
+            "reply",
+            "review_pass",
+            "callback",
+            "archive",
+        ]
         expect(agent.locator("#actions")).to_contain_text("没有您可执行的操作")
 
     with flow.step("管理人员与质检只读"):
@@ -164,14 +180,16 @@ def test_station_sees_only_its_own_orders(
         page = open_as("station")
         page.goto("/orders")
         stations = page.locator("td[data-station]").all_inner_texts()
-        assert stations and set(stations) == {station_name}
+        assert stations
+        assert set(stations) == {station_name}
         page.goto(f"/orders?q={theirs.number}")
         expect(page.locator(".empty")).to_be_visible()
         page.goto(f"/orders?q={mine.number}")
         expect(page.locator("table.list tbody tr")).to_have_count(1)
     with flow.step("他所工单与客户不可见"):
         response = page.goto(f"/orders/{theirs.id}")
-        assert response is not None and response.status == 404
+        assert response is not None
+        assert response.status == 404
         expect(page.locator("main")).to_contain_text("不存在或不在您的权限范围内")
         page.goto("/intake")
         page.fill("#customer-q", other_customer.account_no)
@@ -188,7 +206,8 @@ def test_station_sees_only_its_own_orders(
         rows = list(openpyxl.load_workbook(path, read_only=True).active.iter_rows(values_only=True))
         header, body = rows[0], rows[1:]
         column = header.index("供电所")
-        assert body and {r[column] for r in body} == {station_name}
+        assert body
+        assert {r[column] for r in body} == {station_name}
         assert mine.number in {r[0] for r in body}
     with flow.step("市公司导出含多个供电所"):
         agent = open_as("agent")
@@ -261,15 +280,16 @@ def test_login_logout_and_return_to_the_page(open_as: OpenAs, demo_site: DemoSit
         expect(page).to_have_url(re.compile(r"/orders\?step=pending_dispatch$"))
     with flow.step("无权限的页面"):
         response = page.goto("/admin/users")
-        assert response is not None and response.status == 403
+        assert response is not None
+        assert response.status == 403
         expect(page.locator("main")).to_contain_text("系统管理员")
 
 
-def test_admin_loads_a_calendar_year_and_corrects_a_day(
-    open_as: OpenAs, flow: Flow, tmp_path: Path
-) -> None:
+def test_admin_loads_a_calendar_year_and_corrects_a_day(open_as: OpenAs, flow: Flow, tmp_path: Path) -> None:
     csv = tmp_path / "2031.csv"
-    csv.write_text("date,type,name\n2031-10-01,holiday,国庆节\n2031-10-02,holiday,国庆节\n2031-09-28,workday,国庆节调休\n")
+    csv.write_text(
+        "date,type,name\n2031-10-01,holiday,国庆节\n2031-10-02,holiday,国庆节\n2031-09-28,workday,国庆节调休\n"
+    )
     with flow.step("载入 2031 年"):
         admin = open_as("admin")
         admin.goto("/admin/calendar?year=2031&month=10")

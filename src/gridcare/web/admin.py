@@ -106,14 +106,13 @@ def add_user(request: Request, session: SessionDep, principal: WebPrincipalDep, 
 @router.get("/units", response_class=HTMLResponse)
 def units(request: Request, session: SessionDep, principal: WebPrincipalDep) -> HTMLResponse:
     _admin(principal)
-    staff = {
-        unit_id: n
-        for unit_id, n in session.execute(
+    staff = dict(
+        session.execute(
             select(User.unit_id, func.count())
             .where(User.unit_id.in_(principal.unit_ids_in_scope()), User.is_active)
             .group_by(User.unit_id)
-        )
-    }
+        ).all()
+    )
     rows = list_units(session, principal=principal)
     return _page(request, "admin_units.html", {"units": rows, "staff": staff, "kinds": LABELS_ZH})
 

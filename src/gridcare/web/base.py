@@ -120,7 +120,7 @@ def load_labels(session: Session) -> Labels:
     labels = Labels()
     for kind, code, name in session.execute(select(CatalogItem.kind, CatalogItem.code, CatalogItem.name)):
         labels.catalogs.setdefault(kind, {})[code] = name
-    labels.units = {uid: name for uid, name in session.execute(select(Unit.id, Unit.name))}
+    labels.units = dict(session.execute(select(Unit.id, Unit.name)).all())
     return labels
 
 

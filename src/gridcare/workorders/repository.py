@@ -198,7 +198,7 @@ def user_names(session: Session, user_ids: set[int]) -> dict[int, str]:
     if not user_ids:
         return {}
     rows = session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids)))
-    return {uid: name for uid, name in rows}
+    return dict(rows.all())
 
 
 def timeline(session: Session, order_id: int) -> Sequence[WorkOrderEvent]:
