@@ -12,10 +12,10 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from benchmarks.common import server
 from playwright.sync_api import Page, sync_playwright
 from sqlalchemy import create_engine, select
 
-from benchmarks.common import server
 from gridcare import migrate
 from gridcare.auth.principal import SYSTEM
 from gridcare.config import Settings
@@ -86,11 +86,16 @@ def main() -> None:
         url = f"sqlite:///{Path(tmp) / 'screens.db'}"
         account_no, order_id = prepare(url)
         with server(url) as base, sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
+            browser = p.chromium.launch(
+                executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
+            )
 
             def page_for(username: str) -> Page:
                 context = browser.new_context(
-                    base_url=base, locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1366, "height": 768}
+                    base_url=base,
+                    locale="zh-CN",
+                    timezone_id="Asia/Shanghai",
+                    viewport={"width": 1366, "height": 768},
                 )
                 page = context.new_page()
                 page.goto("/login")

@@ -1,7 +1,12 @@
 from __future__ import annotations
 
 import httpx
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
+from gridcare.auth.principal import Principal
+from gridcare.auth.service import principal_for
+from gridcare.models import Customer, Unit
 from tests.conftest import login
 from tests.factories import PASSWORD, World
 
@@ -56,3 +61,21 @@ def test_successful_login_is_audited(client: httpx.Client, world: World) -> None
         headers=headers,
     ).json()["items"]
     assert [e["action"] for e in entries] == ["login"]
+
+
+def test_scope_is_read_at_sign_in(world: World, session_factory: sessionmaker[Session]) -> None:
+    """A user's scope is their unit's subtree, as a list of unit ids; only the single root of the unit
+    tree may skip the filter (this database holds many test cities, so nobody here does)."""
+    with session_factory() as s:
+        city = principal_for(s, world.users["agent"].id)
+        county = principal_for(s, world.users["dispatcher_a"].id)
+        station = principal_for(s, world.users["staff_a1"].id)
+        roots = s.scalar(select(func.count()).where(Unit.parent_id.is_(None)))
+    assert roots is not None
+    assert roots > 1
+    assert not city.covers_all
+    assert set(city.scope_unit_ids) == {u.id for u in world.units.values()}
+    assert set(county.scope_unit_ids) == {world.units[k].id for k in ("county_a", "station_a1", "station_a2")}
+    assert station.scope_unit_ids == (world.units["station_a1"].id,)
+    whole = Principal(user_id=0, username="x", unit_id=0, unit_path="/1/", roles=frozenset(), covers_all=True)
+    assert str(whole.in_scope(Customer.station_id)) == "true"

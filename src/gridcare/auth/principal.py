@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select, true
+from sqlalchemy.orm import InstrumentedAttribute
 
 from gridcare.errors import PermissionDenied
 from gridcare.models import Unit
@@ -24,6 +25,10 @@ class Principal:
     unit_path: str
     roles: frozenset[str]
     display_name: str = ""
+    # The user's unit is the one root of the unit tree: every record is in scope, no filter needed.
+    covers_all: bool = False
+    # The units at or below the user's unit, read at sign-in (a literal list plans better than a subquery).
+    scope_unit_ids: tuple[int, ...] = ()
 
     def has_any(self, *roles: Role) -> bool:
         return any(r in self.roles for r in roles)
@@ -45,8 +50,21 @@ class Principal:
         """Subquery of every unit at or below the user's unit (a station sees itself only)."""
         return select(Unit.id).where(Unit.path.startswith(self.unit_path, autoescape=True))
 
+    def in_scope(self, unit_column: ColumnElement[int] | InstrumentedAttribute[int]) -> ColumnElement[bool]:
+        """`unit_column` (a station or unit id) lies in the user's subtree. For a user at the single root
+        this is no condition at all, which lets the planner use the query's other indexes."""
+        if self.covers_all:
+            return true()
+        if len(self.scope_unit_ids) == 1:
+            return unit_column == self.scope_unit_ids[0]
+        if self.scope_unit_ids:
+            return unit_column.in_(self.scope_unit_ids)
+        return unit_column.in_(self.unit_ids_in_scope())
+
     def covers_path(self, path: str) -> bool:
         return path.startswith(self.unit_path)
 
 
-SYSTEM = Principal(user_id=0, username="system", unit_id=0, unit_path="/", roles=frozenset(Role))
+SYSTEM = Principal(
+    user_id=0, username="system", unit_id=0, unit_path="/", roles=frozenset(Role), covers_all=True
+)

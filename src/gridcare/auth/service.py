@@ -66,6 +66,11 @@ def principal_for(session: Session, user_id: int) -> Principal:
     if row is None or not row[0].is_active:
         raise AuthenticationFailed("用户不存在或已停用")
     user, path = row
+    at_root = path.count("/") == 2  # "/<id>/"
+    covers_all = at_root and session.scalar(select(func.count()).where(Unit.parent_id.is_(None))) == 1
+    scope: tuple[int, ...] = ()
+    if not covers_all:
+        scope = tuple(session.scalars(select(Unit.id).where(Unit.path.startswith(path, autoescape=True))))
     return Principal(
         user_id=user.id,
         username=user.username,
@@ -73,4 +78,6 @@ def principal_for(session: Session, user_id: int) -> Principal:
         unit_path=path,
         roles=frozenset(user.roles),
         display_name=user.display_name,
+        covers_all=covers_all,
+        scope_unit_ids=scope,
     )

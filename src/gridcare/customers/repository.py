@@ -95,7 +95,7 @@ def search(
             conditions.append(or_(name_prefix(session, term), address_contains(session, term)))
     stmt = (
         _customer_columns()
-        .where(Customer.station_id.in_(principal.unit_ids_in_scope()), *conditions)
+        .where(principal.in_scope(Customer.station_id), *conditions)
         .order_by(Customer.id)
         .offset(offset)
         .limit(limit)
@@ -104,9 +104,7 @@ def search(
 
 
 def get(session: Session, *, principal: Principal, customer_id: int) -> Any | None:
-    stmt = _customer_columns().where(
-        Customer.id == customer_id, Customer.station_id.in_(principal.unit_ids_in_scope())
-    )
+    stmt = _customer_columns().where(Customer.id == customer_id, principal.in_scope(Customer.station_id))
     return session.execute(stmt).first()
 
 

@@ -194,7 +194,7 @@ def _export_rows(session: Session, principal: Principal) -> Iterator[Sequence[ob
         select(Customer, TransformerArea.code, Village.code)
         .join(TransformerArea, TransformerArea.id == Customer.transformer_area_id)
         .outerjoin(Village, Village.id == Customer.village_id)
-        .where(Customer.station_id.in_(principal.unit_ids_in_scope()))
+        .where(principal.in_scope(Customer.station_id))
         .order_by(Customer.id)
         .execution_options(yield_per=5000)
     )

@@ -41,7 +41,7 @@ def list_transformer_areas(
     offset: int,
     limit: int,
 ) -> Sequence[TransformerArea]:
-    stmt = select(TransformerArea).where(TransformerArea.station_id.in_(principal.unit_ids_in_scope()))
+    stmt = select(TransformerArea).where(principal.in_scope(TransformerArea.station_id))
     if station_id is not None:
         stmt = stmt.where(TransformerArea.station_id == station_id)
     if feeder_id is not None:
@@ -53,6 +53,6 @@ def list_transformer_areas(
 
 def get_transformer_area(session: Session, *, principal: Principal, area_id: int) -> TransformerArea | None:
     stmt = select(TransformerArea).where(
-        TransformerArea.id == area_id, TransformerArea.station_id.in_(principal.unit_ids_in_scope())
+        TransformerArea.id == area_id, principal.in_scope(TransformerArea.station_id)
     )
     return session.scalar(stmt)

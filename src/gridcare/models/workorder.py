@@ -25,6 +25,8 @@ class WorkOrder(Base):
         Index("ix_work_orders_station_id_created_at", "station_id", "created_at"),
         Index("ix_work_orders_created_at", "created_at"),
         Index("ix_work_orders_step_step_deadline", "step", "step_deadline"),
+        # Per-station queues and step counts (工作台): answered from the index alone.
+        Index("ix_work_orders_station_id_step_step_deadline", "station_id", "step", "step_deadline"),
         Index("ix_work_orders_step_step_warn_at", "step", "step_warn_at"),
         Index(
             "ix_work_orders_due",

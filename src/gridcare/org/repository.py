@@ -12,7 +12,7 @@ from gridcare.models import Unit, Village
 
 
 def list_units(session: Session, *, principal: Principal, kind: str | None = None) -> Sequence[Unit]:
-    stmt = select(Unit).where(Unit.id.in_(principal.unit_ids_in_scope())).order_by(Unit.path)
+    stmt = select(Unit).where(principal.in_scope(Unit.id)).order_by(Unit.path)
     if kind:
         stmt = stmt.where(Unit.kind == kind)
     return session.scalars(stmt).all()
@@ -32,7 +32,7 @@ def list_villages(
     offset: int,
     limit: int,
 ) -> Sequence[Village]:
-    stmt = select(Village).where(Village.station_id.in_(principal.unit_ids_in_scope()))
+    stmt = select(Village).where(principal.in_scope(Village.station_id))
     if station_id is not None:
         stmt = stmt.where(Village.station_id == station_id)
     if q:

@@ -57,7 +57,7 @@ def create_user(session: Session, *, principal: Principal, data: UserCreate) -> 
 def list_users(
     session: Session, *, principal: Principal, unit_id: int | None, offset: int, limit: int
 ) -> Sequence[User]:
-    stmt = select(User).where(User.unit_id.in_(principal.unit_ids_in_scope()))
+    stmt = select(User).where(principal.in_scope(User.unit_id))
     if unit_id is not None:
         stmt = stmt.where(User.unit_id == unit_id)
     return session.scalars(stmt.order_by(User.id).offset(offset).limit(limit)).all()
@@ -65,9 +65,7 @@ def list_users(
 
 def get_user(session: Session, *, principal: Principal, user_id: int) -> UserDetail:
     """A staff member with the 台区 they manage (台区经理) and the villages they liaise for."""
-    user = session.scalar(
-        select(User).where(User.id == user_id, User.unit_id.in_(principal.unit_ids_in_scope()))
-    )
+    user = session.scalar(select(User).where(User.id == user_id, principal.in_scope(User.unit_id)))
     if user is None:
         raise NotFound(f"用户 {user_id} 不存在或不在您的权限范围内")
     areas = session.scalars(

@@ -109,7 +109,7 @@ def units(request: Request, session: SessionDep, principal: WebPrincipalDep) -> 
     staff = dict(
         session.execute(
             select(User.unit_id, func.count())
-            .where(User.unit_id.in_(principal.unit_ids_in_scope()), User.is_active)
+            .where(principal.in_scope(User.unit_id), User.is_active)
             .group_by(User.unit_id)
         ).all()
     )

@@ -13,7 +13,7 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gridcare.auth.masking import mask_phone
@@ -270,20 +270,7 @@ def _detail_page(
             customer = get_customer(session, principal=principal, customer_id=order.customer_id)
         except NotFound:
             customer = None
-    related = session.scalars(
-        select(WorkOrder)
-        .where(
-            or_(
-                WorkOrder.main_order_id == order.id,
-                WorkOrder.urged_order_id == order.id,
-                WorkOrder.id.in_(
-                    [i for i in (order.repeat_of_id, order.main_order_id, order.urged_order_id) if i]
-                ),
-            ),
-            WorkOrder.station_id.in_(principal.unit_ids_in_scope()),
-        )
-        .order_by(WorkOrder.id)
-    ).all()
+    related = repository.related(session, principal=principal, order=order)
     available = actions.available_actions(session, principal, order)
     contact_phone = order.contact_phone if principal.sees_phones else mask_phone(order.contact_phone)
     done = request.query_params.get("done", "")
@@ -340,9 +327,7 @@ def _body(session: Session, principal: Principal, action: str, form: Mapping[str
     if action == "merge":
         number = form.get("main_order", "").strip()
         main_id = session.scalar(
-            select(WorkOrder.id).where(
-                WorkOrder.number == number, WorkOrder.station_id.in_(principal.unit_ids_in_scope())
-            )
+            select(WorkOrder.id).where(WorkOrder.number == number, principal.in_scope(WorkOrder.station_id))
         )
         if main_id is None:
             raise InvalidInput(

@@ -42,7 +42,7 @@ class OrderFilter:
 def _conditions(
     session: Session, principal: Principal, f: OrderFilter, now: datetime
 ) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [WorkOrder.station_id.in_(principal.unit_ids_in_scope())]
+    conditions: list[ColumnElement[bool]] = [principal.in_scope(WorkOrder.station_id)]
     if f.business_type:
         conditions.append(WorkOrder.business_type == f.business_type)
     if f.category:
@@ -106,16 +106,22 @@ def list_orders(
 
 def step_counts(session: Session, *, principal: Principal, now: datetime) -> dict[str, tuple[int, int]]:
     """Open orders in scope per step: (count, of which past the step's deadline)."""
+    # Grouped by station too when scoped, so that (station_id, step, step_deadline) answers it alone.
+    group = (WorkOrder.step,) if principal.covers_all else (WorkOrder.station_id, WorkOrder.step)
     rows = session.execute(
         select(
             WorkOrder.step,
             func.count(),
             func.sum(case((WorkOrder.step_deadline < now, 1), else_=0)),
         )
-        .where(WorkOrder.step.in_(OPEN_STEPS), WorkOrder.station_id.in_(principal.unit_ids_in_scope()))
-        .group_by(WorkOrder.step)
+        .where(WorkOrder.step.in_(OPEN_STEPS), principal.in_scope(WorkOrder.station_id))
+        .group_by(*group)
     ).all()
-    return {step: (int(n), int(late or 0)) for step, n, late in rows}
+    counts: dict[str, tuple[int, int]] = {}
+    for step, n, late in rows:
+        total, overdue = counts.get(step, (0, 0))
+        counts[step] = (total + int(n), overdue + int(late or 0))
+    return counts
 
 
 def queue(
@@ -127,26 +133,36 @@ def queue(
     handler_user_id: int | None = None,
     attention_only: bool = False,
     limit: int = 50,
-) -> Sequence[WorkOrder]:
-    """Open orders in scope at these steps, most urgent first. `handler_user_id`: that user's own and
-    those nobody holds yet; `attention_only`: only overdue or past the warning time."""
-    stmt = select(WorkOrder).where(
-        WorkOrder.step.in_(steps), WorkOrder.station_id.in_(principal.unit_ids_in_scope())
-    )
+) -> list[WorkOrder]:
+    """Open orders in scope at these steps, earliest deadline first (those without one last).
+    `handler_user_id`: that user's own and those nobody holds yet; `attention_only`: only overdue or
+    past the warning time. One query per step, each read in (step, step_deadline) index order."""
+    base = [principal.in_scope(WorkOrder.station_id)]
     if handler_user_id is not None:
-        stmt = stmt.where(
-            or_(WorkOrder.handler_user_id == handler_user_id, WorkOrder.handler_user_id.is_(None))
-        )
+        base.append(or_(WorkOrder.handler_user_id == handler_user_id, WorkOrder.handler_user_id.is_(None)))
     if attention_only:
-        stmt = stmt.where(WorkOrder.step_warn_at <= now)
-    return session.scalars(
-        stmt.order_by(
-            WorkOrder.step_deadline.is_(None),
-            WorkOrder.step_deadline,
-            WorkOrder.priority.desc(),
-            WorkOrder.id,
-        ).limit(limit)
-    ).all()
+        base.append(WorkOrder.step_warn_at <= now)
+    keys: list[tuple[datetime, int]] = []  # (deadline, id): read from the index, rows fetched at the end
+    for step in steps:
+        rows = session.execute(
+            select(WorkOrder.step_deadline, WorkOrder.id)
+            .where(WorkOrder.step == step, WorkOrder.step_deadline.is_not(None), *base)
+            .order_by(WorkOrder.step_deadline, WorkOrder.id)
+            .limit(limit)
+        )
+        keys.extend((deadline, order_id) for deadline, order_id in rows if deadline is not None)
+    ids = [order_id for _, order_id in sorted(keys)[:limit]]
+    if len(ids) < limit and not attention_only:
+        ids.extend(
+            session.scalars(
+                select(WorkOrder.id)
+                .where(WorkOrder.step.in_(steps), WorkOrder.step_deadline.is_(None), *base)
+                .order_by(WorkOrder.id)
+                .limit(limit - len(ids))
+            )
+        )
+    by_id = {o.id: o for o in session.scalars(select(WorkOrder).where(WorkOrder.id.in_(ids)))} if ids else {}
+    return [by_id[i] for i in ids]
 
 
 EXPORT_COLUMNS = (
@@ -192,6 +208,21 @@ def export_rows(
         .execution_options(yield_per=2000)
     )
     yield from session.execute(stmt)
+
+
+def related(session: Session, *, principal: Principal, order: WorkOrder) -> Sequence[WorkOrder]:
+    """Orders linked to this one: its 副工单 and urging orders, and the orders it repeats, follows or
+    chases. One index lookup each (an OR across them would scan the table)."""
+    ids = set(session.scalars(select(WorkOrder.id).where(WorkOrder.main_order_id == order.id)))
+    ids |= set(session.scalars(select(WorkOrder.id).where(WorkOrder.urged_order_id == order.id)))
+    ids |= {i for i in (order.repeat_of_id, order.main_order_id, order.urged_order_id) if i}
+    if not ids:
+        return []
+    return session.scalars(
+        select(WorkOrder)
+        .where(WorkOrder.id.in_(ids), principal.in_scope(WorkOrder.station_id))
+        .order_by(WorkOrder.id)
+    ).all()
 
 
 def user_names(session: Session, user_ids: set[int]) -> dict[int, str]:

@@ -85,7 +85,7 @@ def _validate(session: Session, data: WorkOrderCreate) -> None:
 
 
 def _find_customer(session: Session, principal: Principal, data: WorkOrderCreate) -> Customer | None:
-    stmt = select(Customer).where(Customer.station_id.in_(principal.unit_ids_in_scope()))
+    stmt = select(Customer).where(principal.in_scope(Customer.station_id))
     if data.customer_id is not None:
         found = session.scalar(stmt.where(Customer.id == data.customer_id))
         if found is None:
@@ -349,9 +349,7 @@ def create(
 
 def get_scoped(session: Session, *, principal: Principal, order_id: int) -> WorkOrder:
     order = session.scalar(
-        select(WorkOrder).where(
-            WorkOrder.id == order_id, WorkOrder.station_id.in_(principal.unit_ids_in_scope())
-        )
+        select(WorkOrder).where(WorkOrder.id == order_id, principal.in_scope(WorkOrder.station_id))
     )
     if order is None:
         raise NotFound(f"工单 {order_id} 不存在或不在您的权限范围内")
