@@ -28,6 +28,7 @@ from gridcare.http import SessionDep, SettingsDep
 from gridcare.models import CatalogItem, Unit
 from gridcare.models.enums import LABELS_ZH, Role
 from gridcare.models.types import utcnow
+from gridcare.workorders.service import CATEGORY_KIND, INTAKE_ROLES
 from gridcare.workorders.steps import ACTION_NAMES, step_name
 
 COOKIE = "gridcare_session"
@@ -105,11 +106,7 @@ class Labels:
         return self.catalogs.get(kind, {}).get(code, code)
 
     def category(self, business_type: str, code: str | None) -> str:
-        kind = {
-            "complaint": "complaint_category",
-            "fault_repair": "fault_kind",
-            "service_request": "service_request_kind",
-        }.get(business_type)
+        kind = CATEGORY_KIND.get(business_type, (None, False))[0]
         return self.name(kind, code) if kind else ""
 
     def unit(self, unit_id: int | None) -> str:
@@ -173,7 +170,7 @@ class NavItem:
 
 NAV = (
     NavItem("/workbench", "工作台"),
-    NavItem("/intake", "受理", (Role.agent,)),
+    NavItem("/intake", "受理", INTAKE_ROLES),
     NavItem("/orders", "工单列表"),
     NavItem("/callbacks", "回访", (Role.agent,)),
     NavItem("/admin/users", "管理", (Role.admin,)),

@@ -84,7 +84,7 @@ def _day_start(value: str | None, label: str) -> datetime | None:
     return datetime.combine(day, time(0), tzinfo=BEIJING) if day else None
 
 
-def parse_list_query(params: Mapping[str, str], principal: Principal) -> ListQuery:
+def parse_list_query(params: Mapping[str, str]) -> ListQuery:
     values = {k: params.get(k, "").strip() for k in FILTER_NAMES}
     sort = params.get("sort", "-created_at")
     if sort not in SORT_LABELS:
@@ -119,10 +119,10 @@ def _category_options(session: Session) -> list[tuple[str, str]]:
 def order_list(request: Request, session: SessionDep, principal: WebPrincipalDep) -> HTMLResponse:
     error = None
     try:
-        query = parse_list_query(request.query_params, principal)
+        query = parse_list_query(request.query_params)
     except InvalidInput as exc:
         error = exc.message
-        query = parse_list_query({}, principal)
+        query = parse_list_query({})
     now = utcnow()
     rows = repository.list_orders(
         session,
@@ -211,7 +211,7 @@ def _export_lines(
 @router.get("/orders/export.xlsx")
 def export(request: Request, session: SessionDep, principal: WebPrincipalDep) -> Response:
     """The filtered list as an Excel workbook (the same scope and filters as the page)."""
-    query = parse_list_query(request.query_params, principal)
+    query = parse_list_query(request.query_params)
     now = utcnow()
     labels = load_labels(session)
     rows = repository.export_rows(
