@@ -8,13 +8,16 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+
+from gridcare import migrate
+from gridcare.demo.loader import load_demo
 
 WORK = Path(__file__).parent / ".work"
 PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -54,6 +57,29 @@ def rows_in(url: str, table: str) -> int:
         return int(found or 0)
     except Exception:  # no such database or table yet
         return 0
+
+
+def ensure_order_history(
+    backend: str, name: str, *, customers: int, orders: int, prepare: Callable[[Engine], None] | None = None
+) -> str:
+    """The benchmark database `name` holding the demo with `orders` orders of 12 months' history, built
+    (then `prepare`d) only when it does not hold them yet."""
+    url = database_url(backend, name)
+    if rows_in(url, "work_orders") >= orders:
+        return url
+    url = recreate(backend, name)
+    migrate.upgrade(url)
+    engine = create_engine(url)
+    started = time.perf_counter()
+    result = load_demo(engine, customers=customers, seed=95598, months=12, orders=orders)
+    if prepare is not None:
+        prepare(engine)
+    engine.dispose()
+    print(
+        f"[setup] {backend}: {result.counts['work_orders']:,} orders, {result.counts['work_order_events']:,} events "
+        f"in {time.perf_counter() - started:.0f} s"
+    )
+    return url
 
 
 def percentile(samples: list[float], p: float) -> float:

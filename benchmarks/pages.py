@@ -18,51 +18,30 @@ import argparse
 import time
 
 import httpx
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 
-from benchmarks.common import database_url, recreate, rows_in, server, summary_ms
-from gridcare import migrate
-from gridcare.demo.loader import load_demo
+from benchmarks.common import ensure_order_history, server, summary_ms
 from gridcare.demo.province import DEMO_PASSWORD
 from gridcare.models.types import utcnow
+from gridcare.workorders.defaults import OPEN_STEPS
 
 NAME = "gridcare_bench_pages"
 CUSTOMERS = 200_000
 ORDERS = 1_000_000
 REOPEN = 20_000
-OPEN_STEPS = (
-    "pending_dispatch",
-    "pending_accept",
-    "pending_contact",
-    "in_progress",
-    "pending_review",
-    "pending_callback",
-    "pending_archive",
-)
 
 
 def ensure_data(backend: str) -> str:
-    url = database_url(backend, NAME)
-    if rows_in(url, "work_orders") >= ORDERS:
-        return url
-    url = recreate(backend, NAME)
-    migrate.upgrade(url)
-    engine = create_engine(url)
-    started = time.perf_counter()
-    load_demo(engine, customers=CUSTOMERS, seed=95598, months=12, orders=ORDERS)
-    reopen(engine, backend)
-    engine.dispose()
-    print(
-        f"[setup] {backend}: {ORDERS:,} orders loaded and {REOPEN:,} reopened in {time.perf_counter() - started:.0f} s"
+    return ensure_order_history(
+        backend, NAME, customers=CUSTOMERS, orders=ORDERS, prepare=lambda engine: reopen(engine, backend)
     )
-    return url
 
 
-def reopen(engine: object, backend: str) -> None:
+def reopen(engine: Engine, backend: str) -> None:
     """The latest REOPEN orders back in the open steps; deadlines from 1 day ago to 4 days ahead."""
     now = utcnow()
     steps = "CASE id % 7 " + " ".join(f"WHEN {i} THEN '{s}'" for i, s in enumerate(OPEN_STEPS)) + " END"
-    with engine.begin() as conn:  # type: ignore[attr-defined]
+    with engine.begin() as conn:
         top = conn.scalar(text("SELECT max(id) FROM work_orders"))
         params = {
             "first": top - REOPEN,

@@ -22,11 +22,9 @@ from datetime import timedelta
 import httpx
 from sqlalchemy import create_engine, text
 
-from benchmarks.common import database_url, recreate, rows_in, server, summary_ms
-from gridcare import migrate
+from benchmarks.common import ensure_order_history, server, summary_ms
 from gridcare.config import Settings
 from gridcare.db import make_engine, make_session_factory
-from gridcare.demo.loader import load_demo
 from gridcare.demo.province import DEMO_PASSWORD
 from gridcare.models.types import utcnow
 from gridcare.workorders.tasks import scan_due
@@ -37,20 +35,7 @@ ORDERS = 1_000_000
 
 
 def ensure_data(backend: str) -> str:
-    url = database_url(backend, NAME)
-    if rows_in(url, "work_orders") >= ORDERS:
-        return url
-    url = recreate(backend, NAME)
-    migrate.upgrade(url)
-    engine = create_engine(url)
-    started = time.perf_counter()
-    result = load_demo(engine, customers=CUSTOMERS, seed=95598, months=12, orders=ORDERS)
-    engine.dispose()
-    print(
-        f"[setup] {backend}: {result.counts['work_orders']:,} orders, {result.counts['work_order_events']:,} events "
-        f"in {time.perf_counter() - started:.0f} s"
-    )
-    return url
+    return ensure_order_history(backend, NAME, customers=CUSTOMERS, orders=ORDERS)
 
 
 def login(client: httpx.Client, username: str) -> dict[str, str]:

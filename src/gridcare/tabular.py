@@ -38,7 +38,8 @@ def _cell(value: object) -> str:
     return str(value).strip()
 
 
-def _decode(data: bytes, name: str) -> str:
+def decode_text(data: bytes, name: str) -> str:
+    """UTF-8 (with or without BOM) or GBK; otherwise a clear error naming the file."""
     for encoding in _ENCODINGS:
         try:
             return data.decode(encoding)
@@ -79,7 +80,7 @@ def read_table(path: Path) -> Table:
         finally:
             workbook.close()
     if suffix in (".csv", ".txt"):
-        text = _decode(path.read_bytes(), path.name)
+        text = decode_text(path.read_bytes(), path.name)
         return _build(csv.reader(io.StringIO(text)), path.name)
     raise InvalidInput(f"不支持的文件类型 {suffix or '(无扩展名)'}：请使用 .csv 或 .xlsx")
 

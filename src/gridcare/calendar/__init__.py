@@ -11,6 +11,7 @@ from gridcare.calendar.core import (
     YearDays,
     add_working_days,
     add_working_time,
+    beijing_midnight,
     is_workday,
     working_time_between,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "YearDays",
     "add_working_days",
     "add_working_time",
+    "beijing_midnight",
     "builtin_years",
     "is_workday",
     "working_time_between",

@@ -77,7 +77,8 @@ def _local(instant: datetime) -> datetime:
     return instant.astimezone(BEIJING)
 
 
-def _midnight(day: date) -> datetime:
+def beijing_midnight(day: date) -> datetime:
+    """The instant a Beijing calendar day begins."""
     return datetime.combine(day, time(0), tzinfo=BEIJING)
 
 
@@ -90,7 +91,7 @@ def add_working_time(calendar: WorkCalendar, start: datetime, amount: timedelta)
     remaining = amount
     # Time left on the start day, if it is a working day.
     if calendar.is_workday(day):
-        left_today = _midnight(day + _DAY) - local
+        left_today = beijing_midnight(day + _DAY) - local
         if remaining <= left_today:
             return local + remaining
         remaining -= left_today
@@ -99,7 +100,7 @@ def add_working_time(calendar: WorkCalendar, start: datetime, amount: timedelta)
         if not calendar.is_workday(day):
             continue
         if remaining <= _DAY:
-            return _midnight(day) + remaining
+            return beijing_midnight(day) + remaining
         remaining -= _DAY
     raise ValueError("no working days found within ten years")
 
@@ -111,7 +112,7 @@ def add_working_days(
     rule: CountingRule = CountingRule.from_next_day,
 ) -> datetime:
     if rule is CountingRule.acceptance_day_is_day_one:
-        start = _midnight(_local(start).date())
+        start = beijing_midnight(_local(start).date())
     return add_working_time(calendar, start, timedelta(days=days))
 
 
@@ -124,8 +125,8 @@ def working_time_between(calendar: WorkCalendar, start: datetime, end: datetime)
     day = a.date()
     for _ in range((b.date() - day).days + 1):
         if calendar.is_workday(day):
-            lo = max(a, _midnight(day))
-            hi = min(b, _midnight(day + _DAY))
+            lo = max(a, beijing_midnight(day))
+            hi = min(b, beijing_midnight(day + _DAY))
             if hi > lo:
                 total += hi - lo
         day += _DAY

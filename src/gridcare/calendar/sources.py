@@ -12,6 +12,7 @@ Every year that appears is replaced whole. Lines starting with # are comments.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from datetime import date
 
@@ -33,6 +34,7 @@ def builtin_years() -> dict[int, YearDays]:
     return {y: YearDays(frozenset(h), frozenset(w)) for y, (h, w) in years.items()}
 
 
+@functools.cache
 def builtin_day_names() -> dict[date, str]:
     """Chinese names of the built-in years' exceptions: 国庆节 for a holiday, 国庆节调休 for a make-up day."""
     from chinese_calendar import constants

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import calendar as month_grid
-import functools
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
@@ -23,6 +22,7 @@ from gridcare.models.enums import LABELS_ZH, Role
 from gridcare.models.types import utcnow
 from gridcare.org.repository import list_units
 from gridcare.sla.calendar_store import current_calendar, load_calendar_file, set_correction
+from gridcare.tabular import decode_text
 from gridcare.users.schemas import UserCreate
 from gridcare.users.service import create_user, list_users
 from gridcare.web.base import FormDep, WebPrincipalDep, load_labels, render
@@ -155,11 +155,6 @@ def sla(
     )
 
 
-@functools.cache
-def _builtin_names() -> dict[date, str]:
-    return builtin_day_names()
-
-
 @dataclass
 class Day:
     day: date
@@ -174,7 +169,7 @@ class Day:
 def _month_days(session: Session, year: int, month: int) -> tuple[list[list[Day]], bool]:
     cal = current_calendar(session)
     known = year in cal.years
-    names = {d: (n, False) for d, n in _builtin_names().items() if d.year == year and d.month == month}
+    names = {d: (n, False) for d, n in builtin_day_names().items() if d.year == year and d.month == month}
     names |= {
         d.day: (d.name, d.is_correction)
         for d in session.scalars(
@@ -256,15 +251,10 @@ def calendar_load(
     _admin(principal)
     today = utcnow().astimezone(BEIJING).date()
     year, month = today.year, today.month
-    raw = file.file.read()
+    source = file.filename or "upload.csv"
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("gb18030", errors="replace")
-    try:
-        result = load_calendar_file(
-            session, principal=principal, text=text, source=file.filename or "upload.csv"
-        )
+        text = decode_text(file.file.read(), source)
+        result = load_calendar_file(session, principal=principal, text=text, source=source)
     except DomainError as exc:
         session.rollback()
         return _calendar_page(request, session, year, month, error=exc.message, status=exc.status)

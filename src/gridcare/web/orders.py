@@ -6,7 +6,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from gridcare.auth.masking import mask_phone
 from gridcare.auth.principal import Principal
-from gridcare.calendar import BEIJING
 from gridcare.config import Settings
 from gridcare.customers.service import get as get_customer
 from gridcare.errors import DomainError, InvalidInput, NotFound
@@ -79,18 +78,15 @@ class ListQuery:
         return "?" + urlencode({k: v for k, v in values.items() if v not in ("", None)})
 
 
-def _day_start(value: str | None, label: str) -> datetime | None:
-    day = optional_date(value, label)
-    return datetime.combine(day, time(0), tzinfo=BEIJING) if day else None
-
-
 def parse_list_query(params: Mapping[str, str]) -> ListQuery:
     values = {k: params.get(k, "").strip() for k in FILTER_NAMES}
     sort = params.get("sort", "-created_at")
     if sort not in SORT_LABELS:
         sort = "-created_at"
     page = optional_int(params.get("page"), "页码") or 1
-    created_to = _day_start(values["date_to"], "受理日期止")
+    accepted_from, accepted_to = repository.accepted_between(
+        optional_date(values["date_from"], "受理日期起"), optional_date(values["date_to"], "受理日期止")
+    )
     filters = repository.OrderFilter(
         business_type=values["business_type"] or None,
         category=values["category"] or None,
@@ -98,8 +94,8 @@ def parse_list_query(params: Mapping[str, str]) -> ListQuery:
         step=values["step"] if values["step"] in STEPS else None,
         overdue=True if values["overdue"] else None,
         due_soon=True if values["due_soon"] else None,
-        created_from=_day_start(values["date_from"], "受理日期起"),
-        created_to=created_to + timedelta(days=1) if created_to else None,
+        created_from=accepted_from,
+        created_to=accepted_to,
         q=values["q"] or None,
     )
     return ListQuery(filters=filters, sort=sort, page=max(page, 1), values=values)

@@ -12,6 +12,7 @@ from gridcare.models.enums import Role
 from gridcare.models.types import utcnow
 from gridcare.web.base import WebPrincipalDep, load_labels, render
 from gridcare.workorders import repository
+from gridcare.workorders.defaults import OPEN_STEPS
 
 
 @dataclass(frozen=True)
@@ -35,15 +36,6 @@ QUEUES: tuple[tuple[Role, str, tuple[str, ...]], ...] = (
     (Role.agent, "派单、回访与归档", ("pending_dispatch", "pending_callback", "pending_archive")),
     (Role.dispatcher, "派单、审核与归档", ("pending_dispatch", "pending_review", "pending_archive")),
     (Role.station_staff, "接单与处理", ("pending_accept", "pending_contact", "in_progress")),
-)
-ALL_OPEN = (
-    "pending_dispatch",
-    "pending_accept",
-    "pending_contact",
-    "in_progress",
-    "pending_review",
-    "pending_callback",
-    "pending_archive",
 )
 
 router = APIRouter(include_in_schema=False)
@@ -74,7 +66,9 @@ def workbench(request: Request, session: SessionDep, principal: WebPrincipalDep)
         )
         queue_title = "我的待办：" + "、".join(titles)
     elif principal.has_any(Role.manager, Role.auditor):
-        orders = repository.queue(session, principal=principal, steps=ALL_OPEN, now=now, attention_only=True)
+        orders = repository.queue(
+            session, principal=principal, steps=OPEN_STEPS, now=now, attention_only=True
+        )
         queue_title = "需关注：已超时或即将超时的工单"
     else:
         orders = []

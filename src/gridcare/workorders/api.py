@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Response
 
 from gridcare.auth.masking import mask_phone
 from gridcare.auth.principal import Principal
-from gridcare.calendar import BEIJING
 from gridcare.http import PrincipalDep, SessionDep, SettingsDep
 from gridcare.models import WorkOrder
 from gridcare.models.types import utcnow
@@ -64,10 +63,6 @@ def create_order(
     return to_read(created.order, principal)
 
 
-def _day_start(day: date | None) -> datetime | None:
-    return datetime.combine(day, time(0), tzinfo=BEIJING) if day else None
-
-
 @router.get("/workorders", response_model=Page[WorkOrderRead], summary="工单列表（筛选、排序、分页）")
 def list_orders(
     session: SessionDep,
@@ -89,6 +84,7 @@ def list_orders(
     sort: Literal["-created_at", "created_at", "step_deadline", "-priority"] = "-created_at",
 ) -> Page[WorkOrderRead]:
     now = utcnow()
+    accepted_from, accepted_to = repository.accepted_between(created_from, created_to)
     filters = repository.OrderFilter(
         business_type=business_type,
         category=category,
@@ -96,8 +92,8 @@ def list_orders(
         step=step,
         overdue=overdue,
         due_soon=due_soon,
-        created_from=_day_start(created_from),
-        created_to=_day_start(created_to + timedelta(days=1)) if created_to else None,
+        created_from=accepted_from,
+        created_to=accepted_to,
         customer_id=customer_id,
         handler_user_id=principal.user_id if mine else None,
         q=q,

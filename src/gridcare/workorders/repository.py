@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from gridcare.auth.principal import Principal
+from gridcare.calendar import beijing_midnight
 from gridcare.models import Notification, Unit, User, WorkOrder, WorkOrderEvent
 from gridcare.workorders.defaults import OPEN_STEPS
 
@@ -20,6 +21,14 @@ SORTS: dict[str, tuple[ColumnElement[Any], ...]] = {
     "step_deadline": (WorkOrder.step_deadline.asc(), WorkOrder.id.asc()),
     "-priority": (WorkOrder.priority.desc(), WorkOrder.created_at.desc()),
 }
+
+
+def accepted_between(first: date | None, last: date | None) -> tuple[datetime | None, datetime | None]:
+    """Beijing calendar days, both included, as the [from, to) instants of OrderFilter.created_*."""
+    return (
+        beijing_midnight(first) if first else None,
+        beijing_midnight(last + timedelta(days=1)) if last else None,
+    )
 
 
 @dataclass
