@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gridcare import __version__
+from gridcare.analytics.api import router as reports_router
 from gridcare.auth.api import router as auth_router
 from gridcare.catalogs.api import router as catalogs_router
 from gridcare.config import Settings, get_settings
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         workorders_router,
         catalogs_router,
         sla_router,
+        reports_router,
         web_router,
         web_workbench_router,
         web_intake_router,

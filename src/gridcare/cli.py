@@ -159,6 +159,64 @@ def import_customers(file: Annotated[Path, typer.Argument(help="CSV 或 XLSX 文
     )
 
 
+@import_app.command("orders")
+def import_orders(file: Annotated[Path, typer.Argument(help="95598 工单导出文件（CSV 或 XLSX）")]) -> None:
+    """导入 95598 工单（全部成功或全部不导入；按工单编号去重，重复导入不改变数据）。"""
+    from gridcare.workorders.transfer import import_orders as run_import
+
+    with unit_of_work() as session:
+        result = run_import(session, principal=SYSTEM, settings=get_settings(), path=file)
+    made = "，".join(f"{CREATED_NAMES.get(k, k)} {v}" for k, v in result.created.items())
+    typer.echo(
+        f"导入完成：共 {result.rows} 行，新增工单 {result.inserted}，已存在 {result.existing}"
+        + (f"；新建 {made}" if made else "")
+    )
+
+
+CREATED_NAMES = {
+    "city": "市公司",
+    "county": "县公司",
+    "station": "供电所",
+    "village": "村/社区",
+    "transformer_area": "台区",
+    "customer": "客户",
+    "complaint_category": "投诉分类",
+}
+
+
+@app.command()
+def report(
+    start: Annotated[str, typer.Option("--from", help="起始日期（含），如 2026-10-01")],
+    end: Annotated[str, typer.Option("--to", help="截止日期（含），如 2026-10-31")],
+    unit: Annotated[str | None, typer.Option(help="单位编码或编号（默认唯一的市公司）")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="json、html、xlsx 或 pdf")] = "json",
+    out: Annotated[Path | None, typer.Option(help="输出文件（json 默认输出到屏幕）")] = None,
+) -> None:
+    """投诉监测报表（月度通报）：数量与占比、分类、城乡、单位、时段、台区热点、环节时长与超时、满意度。"""
+    from gridcare.analytics import render
+    from gridcare.analytics.service import monitoring_report
+
+    if fmt not in render.FORMATS:
+        fail(f"不支持的格式 {fmt}：可选 {'、'.join(render.FORMATS)}")
+    try:
+        first, last = date.fromisoformat(start), date.fromisoformat(end)
+    except ValueError:
+        fail("日期格式应为 YYYY-MM-DD")
+    with unit_of_work() as session:
+        document = monitoring_report(
+            session, principal=SYSTEM, settings=get_settings(), start=first, end=last, unit=unit
+        )
+    if fmt == "json" and out is None:
+        typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
+        return
+    target = out or Path(f"投诉监测报表_{document['unit']['code']}_{start}_{end}.{fmt}")
+    try:
+        render.write(document, fmt, target)
+    except render.RenderError as exc:
+        fail(str(exc))
+    typer.echo(f"报表已写入 {target}（数据刷新于 {document['refreshed_at']}）")
+
+
 @export_app.command("customers")
 def export_customers(
     out: Annotated[Path, typer.Option("--out", "-o", help="输出文件（.csv 或 .xlsx）")] = Path(

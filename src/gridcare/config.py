@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     callback_extra_tries: int = 3
     scan_batch_size: int = 1000
     scan_interval_seconds: int = 60
+    # Analytics (reports): the DuckDB snapshot file; unset = beside a SQLite database, else
+    # ./gridcare-analytics.duckdb.
+    analytics_path: Path | None = None
 
     def resolved_secret_key(self) -> str:
         """The token signing key: configured, or persisted beside the app so all workers share it."""

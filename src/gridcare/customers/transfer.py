@@ -94,7 +94,7 @@ def _row_to_create(
         return None
 
 
-def _lookup_codes(session: Session, model: Any, codes: set[str]) -> dict[str, Any]:
+def lookup_codes(session: Session, model: Any, codes: set[str]) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for chunk in iter_chunks(sorted(codes), 500):
         for obj in session.scalars(select(model).where(model.code.in_(chunk))):
@@ -125,8 +125,8 @@ def import_customers(session: Session, *, principal: Principal, path: Path) -> I
         first_row_of[item.account_no] = number
         parsed.append((number, item))
 
-    areas = _lookup_codes(session, TransformerArea, {c.transformer_area_code for _, c in parsed})
-    villages = _lookup_codes(session, Village, {c.village_code for _, c in parsed if c.village_code})
+    areas = lookup_codes(session, TransformerArea, {c.transformer_area_code for _, c in parsed})
+    villages = lookup_codes(session, Village, {c.village_code for _, c in parsed if c.village_code})
     station_paths: dict[int, str] = dict(session.execute(select(Unit.id, Unit.path)).all())
     for number, item in parsed:
         area = areas.get(item.transformer_area_code)

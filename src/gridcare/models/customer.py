@@ -17,6 +17,7 @@ class Customer(Base):
         CheckConstraint("usage_category IN ('residential','non_residential')", name="usage_category"),
         CheckConstraint("voltage_level IN ('low','high')", name="voltage_level"),
         Index("ix_customers_station_id_id", "station_id", "id"),
+        Index("ix_customers_updated_at", "updated_at"),  # the analytics snapshot reads changes
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -121,9 +121,11 @@ def load_labels(session: Session) -> Labels:
     return labels
 
 
-def beijing(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+def beijing(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if value is None:
         return ""
+    if isinstance(value, str):  # ISO text, as in report documents
+        value = datetime.fromisoformat(value)
     return value.astimezone(BEIJING).strftime(fmt)
 
 

@@ -1,0 +1,600 @@
+"""The complaint monitoring report (投诉监测月度通报), computed in DuckDB over the analytics snapshot.
+
+Definitions (the README repeats them for managers):
+- The **period** is a range of Beijing dates, both ends included; an order belongs to the period it was
+  accepted (受理) in, and to the unit (city, county, station) that holds it now. The previous period is
+  the same number of whole months before it when the period is whole months (环比), otherwise the same
+  number of days; "last year" is the same dates a year earlier (同比).
+- **Shares** are percentages of all orders (business types) or of all complaints (categories, area class).
+- **Hotspots**: a 台区 with complaints from 2 or more different customers in the period; a 台区 with a
+  complaint in a month of the period and one in the month before it; a 台区 with complaints both in the
+  period and in the same dates a year before.
+- **Repeat calls**: orders flagged 重复来电 when taken; repeat callers are customers with 2 or more orders
+  in the period. Sensitive customers are those flagged 敏感客户.
+- **Steps** are the steps of the period's orders, by the station that held them: finished steps give the
+  count and the median, 90th percentile (linear interpolation) and maximum of handling minutes; the
+  overdue rate is (finished late + still open past the deadline at refresh) / steps with a deadline.
+- **回访满意率** = (非常满意 + 满意) / (非常满意 + 满意 + 不满意 + 非常不满意); 一般 and 不评价 left out.
+- **优质服务评价指数** = (1 − events with 3 or more calls / orders handled) × 100, less 0.1 for each whole
+  0.1 point the satisfaction rate is below 95. Orders handled exclude 故障报修, 表扬 and consultations
+  closed at first contact; an event is an order with the repeat calls and urgings that link to it.
+- **Complaints per 10,000 customers**: complaints in the period / customers of the unit now × 10,000.
+"""
+
+from __future__ import annotations
+
+import calendar as _calendar
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import duckdb
+from sqlalchemy import Engine, select
+
+from gridcare.models import Customer, TransformerArea
+from gridcare.models.enums import LABELS_ZH
+from gridcare.workorders.defaults import BUSINESS_TYPES, OPEN_STEPS, SATISFACTION, STEPS
+
+TYPE_NAMES = dict(BUSINESS_TYPES)
+SATISFACTION_NAMES = dict(SATISFACTION)
+WEEKDAYS = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]
+AREA_CLASSES = ("urban", "rural", "remote")
+GOOD = ("very_satisfied", "satisfied")
+BAD = ("dissatisfied", "very_dissatisfied")
+SATISFACTION_TARGET = 95.0
+TOP = 20
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date  # included
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        """Beijing wall-clock bounds [start 00:00, day after end 00:00) as the snapshot stores them."""
+        return datetime.combine(self.start, time()), datetime.combine(self.end + timedelta(days=1), time())
+
+    def as_dict(self) -> dict[str, str]:
+        return {"from": self.start.isoformat(), "to": self.end.isoformat()}
+
+
+def _add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(day.day, _calendar.monthrange(year, month + 1)[1]))
+
+
+def _month_end(day: date) -> date:
+    return date(day.year, day.month, _calendar.monthrange(day.year, day.month)[1])
+
+
+def previous_period(period: Period) -> Period:
+    if period.start.day == 1 and period.end == _month_end(period.end):
+        months = (period.end.year - period.start.year) * 12 + period.end.month - period.start.month + 1
+        start = _add_months(period.start, -months)
+        return Period(start, _month_end(_add_months(start, months - 1)))
+    return Period(period.start - timedelta(days=period.days), period.start - timedelta(days=1))
+
+
+def year_before(period: Period) -> Period:
+    return Period(_add_months(period.start, -12), _add_months(period.end, -12))
+
+
+def _pct(part: float, whole: float) -> float | None:
+    return round(part * 100.0 / whole, 2) if whole else None
+
+
+def _change(now: float, before: float) -> float | None:
+    return round((now - before) * 100.0 / before, 2) if before else None
+
+
+def _minutes(value: Any) -> float | None:
+    return None if value is None else round(float(value), 1)
+
+
+@dataclass
+class Scope:
+    unit_id: int
+    code: str
+    name: str
+    kind: str
+
+
+class MonitoringReport:
+    """Runs the report's queries on one snapshot connection; `build()` returns the JSON document."""
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        engine: Engine,
+        *,
+        period: Period,
+        scope: Scope,
+        refreshed_at: datetime,
+    ) -> None:
+        self.con = con
+        self.engine = engine
+        self.period = period
+        self.scope = scope
+        self.refreshed_at = refreshed_at
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE scope_stations AS SELECT u.id FROM units u, units top "
+            "WHERE top.id = ? AND u.kind = 'station' AND starts_with(u.path, top.path)",
+            [scope.unit_id],
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE scope_units AS SELECT u.* FROM units u, units top "
+            "WHERE top.id = ? AND starts_with(u.path, top.path)",
+            [scope.unit_id],
+        )
+        start, end = period.bounds()
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE p AS SELECT o.* FROM orders o "
+            "WHERE o.accepted_at >= ? AND o.accepted_at < ? AND o.station_id IN (SELECT id FROM scope_stations)",
+            [start, end],
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE pc AS SELECT p.*, c.l1, c.l2, c.l3 FROM p "
+            "LEFT JOIN categories c ON c.code = p.category WHERE p.business_type = 'complaint'"
+        )
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self.con.execute(sql, list(params)).fetchall()
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...]:
+        row = self.con.execute(sql, list(params)).fetchone()
+        assert row is not None
+        return row
+
+    def _in_period(self, period: Period) -> str:
+        start, end = period.bounds()
+        return (
+            f"accepted_at >= TIMESTAMP '{start.isoformat(sep=' ')}' AND accepted_at < TIMESTAMP "
+            f"'{end.isoformat(sep=' ')}' AND station_id IN (SELECT id FROM scope_stations)"
+        )
+
+    # -- sections ---------------------------------------------------------------------------------
+    def totals(self) -> dict[str, Any]:
+        def figures(period: Period) -> dict[str, Any]:
+            orders, complaints, repeats, rated, good = self.one(
+                f"""SELECT count(*), count(*) FILTER (business_type = 'complaint'),
+                       count(*) FILTER (is_repeat),
+                       count(*) FILTER (satisfaction IN {GOOD + BAD}),
+                       count(*) FILTER (satisfaction IN {GOOD})
+                FROM orders WHERE {self._in_period(period)}"""
+            )
+            return {
+                **period.as_dict(),
+                "orders": orders,
+                "complaints": complaints,
+                "repeat_calls": repeats,
+                "repeat_call_rate": _pct(repeats, orders),
+                "satisfaction_rate": _pct(good, rated),
+            }
+
+        now = figures(self.period)
+        before = figures(previous_period(self.period))
+        last_year = figures(year_before(self.period))
+        customers = self.one(
+            "SELECT count(*) FROM customers WHERE station_id IN (SELECT id FROM scope_stations)"
+        )[0]
+        return {
+            "orders": now["orders"],
+            "complaints": now["complaints"],
+            "complaint_share": _pct(now["complaints"], now["orders"]),
+            "repeat_calls": now["repeat_calls"],
+            "customers": customers,
+            "previous": before,
+            "last_year": last_year,
+            "change": {
+                "orders_vs_previous": _change(now["orders"], before["orders"]),
+                "complaints_vs_previous": _change(now["complaints"], before["complaints"]),
+                "orders_vs_last_year": _change(now["orders"], last_year["orders"]),
+                "complaints_vs_last_year": _change(now["complaints"], last_year["complaints"]),
+            },
+        }
+
+    def _counts_by(self, column: str, table: str, period: Period) -> dict[Any, int]:
+        where = self._in_period(period)
+        return dict(self.rows(f"SELECT {column}, count(*) FROM {table} WHERE {where} GROUP BY 1"))
+
+    def by_type(self) -> list[dict[str, Any]]:
+        now = dict(self.rows("SELECT business_type, count(*) FROM p GROUP BY 1"))
+        before = self._counts_by("business_type", "orders", previous_period(self.period))
+        last = self._counts_by("business_type", "orders", year_before(self.period))
+        total = sum(now.values())
+        return [
+            {
+                "type": code,
+                "name": name,
+                "count": now.get(code, 0),
+                "share": _pct(now.get(code, 0), total),
+                "previous": before.get(code, 0),
+                "last_year": last.get(code, 0),
+            }
+            for code, name in BUSINESS_TYPES
+        ]
+
+    def complaints_by_category(self) -> dict[str, list[dict[str, Any]]]:
+        total = self.one("SELECT count(*) FROM pc")[0]
+        names = dict(self.rows("SELECT code, name FROM categories"))
+        sections: dict[str, list[dict[str, Any]]] = {}
+        for level in ("l1", "l2", "l3"):
+            before = self._category_counts(level, previous_period(self.period))
+            last = self._category_counts(level, year_before(self.period))
+            rows = self.rows(f"SELECT {level}, count(*) FROM pc GROUP BY 1 ORDER BY 2 DESC, 1 NULLS LAST")
+            sections[level] = [
+                {
+                    "code": code,
+                    "name": names.get(code, "未分类") if code else "未分类",
+                    "count": count,
+                    "share": _pct(count, total),
+                    "previous": before.get(code, 0),
+                    "last_year": last.get(code, 0),
+                }
+                for code, count in rows
+            ]
+        return sections
+
+    def _category_counts(self, level: str, period: Period) -> dict[Any, int]:
+        where = (
+            self._in_period(period)
+            .replace("accepted_at", "o.accepted_at")
+            .replace("station_id", "o.station_id")
+        )
+        return dict(
+            self.rows(
+                f"SELECT c.{level}, count(*) FROM orders o LEFT JOIN categories c ON c.code = o.category "
+                f"WHERE o.business_type = 'complaint' AND {where} GROUP BY 1"
+            )
+        )
+
+    def by_area_class(self) -> list[dict[str, Any]]:
+        counts = {
+            row[0]: row[1:]
+            for row in self.rows(
+                "SELECT area_class, count(*), count(*) FILTER (business_type = 'complaint') FROM p GROUP BY 1"
+            )
+        }
+        complaints = sum(c for _, c in counts.values())
+        return [
+            {
+                "area_class": cls,
+                "name": LABELS_ZH[cls],
+                "orders": counts.get(cls, (0, 0))[0],
+                "complaints": counts.get(cls, (0, 0))[1],
+                "complaint_share": _pct(counts.get(cls, (0, 0))[1], complaints),
+            }
+            for cls in AREA_CLASSES
+        ]
+
+    def by_unit(self) -> dict[str, list[dict[str, Any]]]:
+        result: dict[str, list[dict[str, Any]]] = {}
+        for kind, column, key in (("county", "county_id", "counties"), ("station", "station_id", "stations")):
+            rows = self.rows(
+                f"""
+                WITH o AS (SELECT {column} AS unit_id, count(*) AS orders,
+                                  count(*) FILTER (business_type = 'complaint') AS complaints
+                           FROM p GROUP BY 1),
+                     c AS (SELECT s.path, count(*) AS customers FROM customers cu
+                           JOIN units s ON s.id = cu.station_id GROUP BY 1)
+                SELECT u.id, u.code, u.name, coalesce(o.orders, 0), coalesce(o.complaints, 0),
+                       (SELECT coalesce(sum(c.customers), 0) FROM c WHERE starts_with(c.path, u.path))
+                FROM scope_units u LEFT JOIN o ON o.unit_id = u.id
+                WHERE u.kind = '{kind}'
+                ORDER BY 5 DESC, u.code
+                """
+            )
+            result[key] = [
+                {
+                    "unit_id": uid,
+                    "code": code,
+                    "name": name,
+                    "orders": orders,
+                    "complaints": complaints,
+                    "customers": customers,
+                    "complaints_per_10k": round(complaints * 10_000 / customers, 2) if customers else None,
+                }
+                for uid, code, name, orders, complaints, customers in rows
+            ]
+        return result
+
+    def by_hour(self) -> list[dict[str, Any]]:
+        counts = {
+            r[0]: r[1:]
+            for r in self.rows(
+                "SELECT hour(accepted_at), count(*), count(*) FILTER (business_type = 'complaint') FROM p GROUP BY 1"
+            )
+        }
+        return [
+            {"hour": h, "orders": counts.get(h, (0, 0))[0], "complaints": counts.get(h, (0, 0))[1]}
+            for h in range(24)
+        ]
+
+    def by_weekday(self) -> list[dict[str, Any]]:
+        counts = {
+            r[0]: r[1:]
+            for r in self.rows(
+                "SELECT isodow(accepted_at), count(*), count(*) FILTER (business_type = 'complaint') "
+                "FROM p GROUP BY 1"
+            )
+        }
+        return [
+            {
+                "weekday": d,
+                "name": WEEKDAYS[d - 1],
+                "orders": counts.get(d, (0, 0))[0],
+                "complaints": counts.get(d, (0, 0))[1],
+            }
+            for d in range(1, 8)
+        ]
+
+    def hotspots(self) -> dict[str, list[dict[str, Any]]]:
+        multi = self.rows(
+            """SELECT transformer_area_id, count(DISTINCT customer_id), count(*) FROM pc
+               WHERE transformer_area_id IS NOT NULL GROUP BY 1
+               HAVING count(DISTINCT customer_id) >= 2 ORDER BY 2 DESC, 3 DESC, 1"""
+        )
+        month_start = date(self.period.start.year, self.period.start.month, 1)
+        window = Period(_add_months(month_start, -1), self.period.end)
+        in_window = self._in_period(window)
+        start, _ = self.period.bounds()
+        consecutive = self.rows(
+            f"""
+            WITH m AS (SELECT DISTINCT transformer_area_id AS ta, date_trunc('month', accepted_at) AS month,
+                              accepted_at >= TIMESTAMP '{start.isoformat(sep=" ")}' AS inside
+                       FROM orders WHERE business_type = 'complaint' AND transformer_area_id IS NOT NULL
+                       AND {in_window}),
+                 hit AS (SELECT DISTINCT a.ta FROM m a JOIN m b
+                         ON b.ta = a.ta AND b.month = a.month - INTERVAL 1 MONTH WHERE a.inside)
+            SELECT hit.ta, list(DISTINCT strftime(m.month, '%Y-%m') ORDER BY strftime(m.month, '%Y-%m')),
+                   (SELECT count(*) FROM pc WHERE pc.transformer_area_id = hit.ta)
+            FROM hit JOIN m ON m.ta = hit.ta GROUP BY hit.ta ORDER BY 3 DESC, 1
+            """
+        )
+        last = year_before(self.period)
+        same_month = self.rows(
+            f"""
+            WITH before AS (SELECT transformer_area_id AS ta, count(*) AS n FROM orders
+                            WHERE business_type = 'complaint' AND {self._in_period(last)} GROUP BY 1)
+            SELECT pc.transformer_area_id, count(*), any_value(before.n) FROM pc
+            JOIN before ON before.ta = pc.transformer_area_id GROUP BY 1 ORDER BY 2 DESC, 1
+            """
+        )
+        areas = self._areas({r[0] for r in (*multi, *consecutive, *same_month)})
+        return {
+            "multi_customer": [
+                {**areas[ta], "customers": customers, "complaints": complaints}
+                for ta, customers, complaints in multi
+            ],
+            "consecutive_months": [
+                {**areas[ta], "months": list(months), "complaints": complaints}
+                for ta, months, complaints in consecutive
+            ],
+            "same_month_last_year": [
+                {**areas[ta], "complaints": complaints, "last_year_complaints": before}
+                for ta, complaints, before in same_month
+            ],
+        }
+
+    def _areas(self, ids: set[int]) -> dict[int, dict[str, Any]]:
+        found: dict[int, dict[str, Any]] = {}
+        units = dict(self.rows("SELECT id, name FROM units"))
+        ordered = sorted(ids)
+        with self.engine.connect() as conn:
+            for start in range(0, len(ordered), 1000):
+                chunk = ordered[start : start + 1000]
+                stmt = select(
+                    TransformerArea.id, TransformerArea.code, TransformerArea.name, TransformerArea.station_id
+                ).where(TransformerArea.id.in_(chunk))
+                for ta_id, code, name, station_id in conn.execute(stmt):
+                    found[ta_id] = {
+                        "transformer_area_id": ta_id,
+                        "code": code,
+                        "name": name,
+                        "station": units.get(station_id, ""),
+                    }
+        for ta_id in ids:
+            found.setdefault(ta_id, {"transformer_area_id": ta_id, "code": "", "name": "", "station": ""})
+        return found
+
+    def _customers(self, ids: list[int]) -> dict[int, tuple[str, str]]:
+        if not ids:
+            return {}
+        with self.engine.connect() as conn:
+            stmt = select(Customer.id, Customer.account_no, Customer.name).where(Customer.id.in_(ids))
+            return {cid: (account, name) for cid, account, name in conn.execute(stmt)}
+
+    def callers(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        repeat_total = self.one(
+            """SELECT count(*), coalesce(sum(n), 0) FROM (SELECT customer_id, count(*) AS n FROM p
+               WHERE customer_id IS NOT NULL GROUP BY 1 HAVING count(*) >= 2)"""
+        )
+        repeat_top = self.rows(
+            f"""SELECT customer_id, count(*), count(*) FILTER (business_type = 'complaint'),
+                       count(*) FILTER (is_repeat)
+                FROM p WHERE customer_id IS NOT NULL GROUP BY 1 HAVING count(*) >= 2
+                ORDER BY 2 DESC, 3 DESC, 1 LIMIT {TOP}"""
+        )
+        sensitive_total = self.one(
+            """SELECT count(DISTINCT p.customer_id), count(*), count(*) FILTER (p.business_type = 'complaint')
+               FROM p JOIN customers c ON c.id = p.customer_id WHERE c.is_sensitive"""
+        )
+        sensitive_top = self.rows(
+            f"""SELECT p.customer_id, count(*), count(*) FILTER (p.business_type = 'complaint'),
+                       count(*) FILTER (p.is_repeat)
+                FROM p JOIN customers c ON c.id = p.customer_id WHERE c.is_sensitive
+                GROUP BY 1 ORDER BY 2 DESC, 3 DESC, 1 LIMIT {TOP}"""
+        )
+        people = self._customers([r[0] for r in (*repeat_top, *sensitive_top)])
+
+        def listing(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+            return [
+                {
+                    "customer_id": cid,
+                    "account_no": people.get(cid, ("", ""))[0],
+                    "name": people.get(cid, ("", ""))[1],
+                    "orders": orders,
+                    "complaints": complaints,
+                    "repeat_calls": repeats,
+                }
+                for cid, orders, complaints, repeats in rows
+            ]
+
+        repeat = {"customers": repeat_total[0], "orders": int(repeat_total[1]), "top": listing(repeat_top)}
+        sensitive = {
+            "customers": sensitive_total[0],
+            "orders": sensitive_total[1],
+            "complaints": sensitive_total[2],
+            "top": listing(sensitive_top),
+        }
+        return repeat, sensitive
+
+    def steps(self) -> dict[str, Any]:
+        start, end = self.period.bounds()
+        now = self.refreshed_at.replace(tzinfo=None)
+        level = "county" if self.scope.kind == "city" else "station"
+        open_list = ",".join(f"'{s}'" for s in OPEN_STEPS)
+        self.con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE ps AS
+            SELECT step, unit_id, minutes, has_deadline, late, FALSE AS open FROM steps
+            WHERE accepted_at >= ? AND accepted_at < ? AND unit_id IN (SELECT id FROM scope_stations)
+            UNION ALL
+            SELECT step, station_id, NULL, TRUE, step_deadline < ?, TRUE FROM p
+            WHERE step IN ({open_list}) AND step_deadline IS NOT NULL
+            """,
+            [start, end, now],
+        )
+        rows = self.rows(
+            f"""
+            SELECT grouping(g.unit) AS per_step, ps.step, g.unit,
+                   count(*) FILTER (NOT open), quantile_cont(minutes, 0.5), quantile_cont(minutes, 0.9),
+                   max(minutes), count(*) FILTER (late AND NOT open), count(*) FILTER (open),
+                   count(*) FILTER (late AND open), count(*) FILTER (has_deadline)
+            FROM ps JOIN (SELECT s.id AS station, CASE WHEN '{level}' = 'county' THEN s.parent_id ELSE s.id END AS unit
+                          FROM units s WHERE s.kind = 'station') g ON g.station = ps.unit_id
+            GROUP BY GROUPING SETS ((ps.step), (ps.step, g.unit))
+            """
+        )
+        names = dict(self.rows("SELECT id, name FROM units"))
+        order = {s: i for i, s in enumerate(STEPS)}
+        by_step: list[dict[str, Any]] = []
+        by_unit: list[dict[str, Any]] = []
+        for (
+            per_step,
+            step,
+            unit,
+            done,
+            median,
+            p90,
+            longest,
+            late,
+            still_open,
+            open_late,
+            with_deadline,
+        ) in rows:
+            item = {
+                "step": step,
+                "name": STEPS.get(step, step),
+                "count": done,
+                "median_minutes": _minutes(median),
+                "p90_minutes": _minutes(p90),
+                "max_minutes": _minutes(longest),
+                "late": late,
+                "open": still_open,
+                "open_overdue": open_late,
+                "overdue": late + open_late,
+                "overdue_rate": _pct(late + open_late, with_deadline),
+            }
+            if per_step:
+                by_step.append(item)
+            else:
+                by_unit.append({"unit_id": unit, "unit": names.get(unit, ""), **item})
+        by_step.sort(key=lambda r: order.get(r["step"], 99))
+        by_unit.sort(key=lambda r: (r["unit"], order.get(r["step"], 99)))
+        late_steps = [r for r in by_step if r["overdue"]]
+        most = max(late_steps, key=lambda r: (r["overdue"], r["overdue_rate"] or 0), default=None)
+        most_rate = max(late_steps, key=lambda r: (r["overdue_rate"] or 0, r["overdue"]), default=None)
+        return {
+            "by_step": by_step,
+            "by_unit": by_unit,
+            "unit_level": level,
+            "most_overdue": None if most is None else {k: most[k] for k in ("step", "name", "overdue")},
+            "highest_overdue_rate": None
+            if most_rate is None
+            else {k: most_rate[k] for k in ("step", "name", "overdue_rate")},
+        }
+
+    def satisfaction(self) -> tuple[float | None, list[dict[str, Any]]]:
+        counts = dict(
+            self.rows("SELECT satisfaction, count(*) FROM p WHERE satisfaction IS NOT NULL GROUP BY 1")
+        )
+        good = sum(counts.get(k, 0) for k in GOOD)
+        rated = good + sum(counts.get(k, 0) for k in BAD)
+        breakdown = [{"level": k, "name": n, "count": counts.get(k, 0)} for k, n in SATISFACTION]
+        return _pct(good, rated), breakdown
+
+    def service_index(self, satisfaction_rate: float | None) -> dict[str, Any]:
+        handled_rows = """SELECT * FROM p WHERE business_type NOT IN ('fault_repair', 'praise')
+            AND NOT (business_type = 'consultation' AND id IN
+                     (SELECT order_id FROM steps WHERE action = 'resolve' AND step = 'pending_dispatch'))"""
+        handled, events = self.one(
+            f"""WITH h AS ({handled_rows}),
+                     e AS (SELECT event_root FROM h GROUP BY 1 HAVING count(*) >= 3)
+                SELECT (SELECT count(*) FROM h), (SELECT count(*) FROM e)"""
+        )
+        shortfall = 0.0
+        if satisfaction_rate is not None and satisfaction_rate < SATISFACTION_TARGET:
+            shortfall = math.floor(round((SATISFACTION_TARGET - satisfaction_rate) / 0.1, 6)) * 0.1
+        value = None if not handled else round((1 - events / handled) * 100 - shortfall, 2)
+        return {
+            "value": value,
+            "orders_handled": handled,
+            "events_with_3_calls": events,
+            "satisfaction_deduction": round(shortfall, 2),
+        }
+
+    # -- the document -----------------------------------------------------------------------------
+    def build(self) -> dict[str, Any]:
+        totals = self.totals()
+        satisfaction_rate, satisfaction = self.satisfaction()
+        repeat, sensitive = self.callers()
+        units = self.by_unit()
+        own = round(totals["complaints"] * 10_000 / totals["customers"], 2) if totals["customers"] else None
+        return {
+            "period": {
+                **self.period.as_dict(),
+                "previous": previous_period(self.period).as_dict(),
+                "last_year": year_before(self.period).as_dict(),
+            },
+            "unit": {
+                "id": self.scope.unit_id,
+                "code": self.scope.code,
+                "name": self.scope.name,
+                "kind": self.scope.kind,
+            },
+            "refreshed_at": self.refreshed_at.isoformat(),
+            "totals": totals,
+            "by_type": self.by_type(),
+            "complaints_by_category": self.complaints_by_category(),
+            "by_area_class": self.by_area_class(),
+            "by_unit": units,
+            "by_hour": self.by_hour(),
+            "by_weekday": self.by_weekday(),
+            "hotspots": self.hotspots(),
+            "repeat_callers": repeat,
+            "repeat_call_rate": _pct(totals["repeat_calls"], totals["orders"]),
+            "sensitive_customers": sensitive,
+            "steps": self.steps(),
+            "satisfaction_rate": satisfaction_rate,
+            "satisfaction": satisfaction,
+            "service_index": self.service_index(satisfaction_rate),
+            "complaints_per_10k": own,
+        }

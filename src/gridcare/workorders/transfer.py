@@ -1,0 +1,619 @@
+"""Import of work orders exported from a 95598 system (CSV or XLSX; Chinese headers or English names).
+
+All or nothing: every row is checked first; if any is wrong, the errors (row, column, reason) are
+returned and nothing is written. Rows are keyed by 工单编号: an order already stored is left as it is,
+so importing the same file again changes nothing.
+
+What the file names but the database lacks is created from the file and marked `imported`: the city,
+county and station (供电单位), one village per station and area class (城乡类别), 台区 and customers;
+complaint categories below a known first level. Step timestamps (派单时间 … 归档时间) become the
+order's events, each step with the deadline the time-limit policy gives it, so imported history feeds
+the step and overdue statistics like orders taken here.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from gridcare.audit.service import record
+from gridcare.auth.principal import Principal
+from gridcare.calendar import BEIJING, CountingRule
+from gridcare.config import Settings
+from gridcare.customers.transfer import lookup_codes
+from gridcare.errors import InvalidInput
+from gridcare.models import CatalogItem, Customer, TransformerArea, Unit, Village, WorkOrder, WorkOrderEvent
+from gridcare.models.enums import LABELS_ZH, AreaClass, Role, UsageCategory, parse_zh
+from gridcare.models.types import utcnow
+from gridcare.sla.calendar_store import current_calendar
+from gridcare.sla.policy import Rule, match, rules, timing, version_in_force
+from gridcare.tabular import iter_chunks, read_table, resolve_columns
+from gridcare.workorders.defaults import BUSINESS_TYPES
+
+IMPORT_ROLES = (Role.admin,)
+MAX_REPORTED_ERRORS = 1000
+
+# field -> accepted headers; the first is the Chinese header of DOMAIN.md §12.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "number": ("工单编号", "ID", "ORDER_NO"),
+    "business_type": ("业务类型", "BUSI_TYPE_CODE", "BUSI_TYPE"),
+    "accepted_at": ("受理时间", "HANDLE_TIME", "ACCEPT_TIME"),
+    "account_no": ("户号", "CUST_NO"),
+    "customer_name": ("客户名称", "CUST_NAME"),
+    "phone": ("联系电话", "PHONE"),
+    "address": ("用电地址", "ELEC_ADDR"),
+    "content": ("受理内容", "ACCEPT_CONTENT"),
+    "station": ("供电单位", "ORG_NO"),
+    "county": ("县公司", "COUNTY_ORG_NO"),
+    "city": ("市公司", "CITY_ORG_NO"),
+    "area_class": ("城乡类别", "URBAN_RURAL_FLAG"),
+    "transformer_area": ("台区编号", "TG_NO"),
+    "transformer_area_name": ("台区名称", "TG_NAME"),
+    "usage_category": ("用电类别", "ELEC_TYPE"),
+    "l1": ("一级分类", "CATEGORY_L1"),
+    "l2": ("二级分类", "CATEGORY_L2"),
+    "l3": ("三级分类", "CATEGORY_L3"),
+    "dispatched_at": ("派单时间", "DISPATCH_TIME"),
+    "station_accepted_at": ("接单时间", "RECEIVE_TIME"),
+    "contacted_at": ("联系客户时间", "CONTACT_TIME"),
+    "replied_at": ("回单时间", "REPLY_TIME"),
+    "callback_at": ("回访时间", "CALLBACK_TIME"),
+    "reply": ("处理结果", "HANDLE_RESULT"),
+    "satisfaction": ("回访满意度", "SATISFACTION"),
+    "archived_at": ("归档时间", "ARCHIVE_TIME"),
+}
+REQUIRED = ("number", "business_type", "accepted_at", "station")
+
+# (timestamp field, action, step left, step entered); a missing timestamp skips its action.
+STEP_TIMES: tuple[tuple[str, str, str], ...] = (
+    ("dispatched_at", "dispatch", "pending_accept"),
+    ("station_accepted_at", "accept", "pending_contact"),
+    ("contacted_at", "contact", "in_progress"),
+    ("replied_at", "reply", "pending_review"),
+    ("replied_at", "review_pass", "pending_callback"),
+    ("callback_at", "callback", "pending_archive"),
+    ("archived_at", "archive", "archived"),
+)
+TYPE_ALIASES = {"服务申请": "service_request", "意见": "opinion", "建议": "opinion", "咨询": "consultation"}
+AREA_ALIASES = {"城市": "urban", "城镇": "urban", "乡村": "rural", "边远": "remote", "特殊边远地区": "remote"}
+SATISFACTION_NAMES = {
+    "非常满意": "very_satisfied",
+    "满意": "satisfied",
+    "一般": "neutral",
+    "不满意": "dissatisfied",
+    "非常不满意": "very_dissatisfied",
+    "不评价": "not_rated",
+    "未评价": "not_rated",
+}
+_TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y%m%d%H%M%S")
+
+
+@dataclass
+class OrderImportResult:
+    rows: int = 0
+    inserted: int = 0
+    existing: int = 0
+    created: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class _Row:
+    line: int
+    values: dict[str, str]
+    business_type: str = ""
+    accepted_at: datetime = datetime.min
+    times: dict[str, datetime] = field(default_factory=dict)
+    area_class: str | None = None
+    satisfaction: str | None = None
+
+
+def parse_time(text: str) -> datetime:
+    """A Beijing wall-clock time as exports write it; returned as an aware datetime."""
+    raw = text.strip().replace("T", " ")
+    if "." in raw:
+        raw = raw.split(".", 1)[0]
+    for fmt in _TIME_FORMATS:
+        try:
+            return datetime.strptime(raw, fmt).replace(tzinfo=BEIJING)
+        except ValueError:
+            continue
+    raise ValueError(f"时间“{text}”无法识别，应为 YYYY-MM-DD HH:MM[:SS]")
+
+
+def _business_type(text: str) -> str:
+    raw = text.strip()
+    for code, name in BUSINESS_TYPES:
+        if raw in (code, name):
+            return code
+    if raw in TYPE_ALIASES:
+        return TYPE_ALIASES[raw]
+    names = "、".join(name for _, name in BUSINESS_TYPES)
+    raise ValueError(f"业务类型“{raw}”无法识别，可选：{names}")
+
+
+def _area_class(text: str) -> str:
+    raw = text.strip()
+    if raw in AREA_ALIASES:
+        return AREA_ALIASES[raw]
+    return parse_zh(AreaClass, raw).value
+
+
+class _Importer:
+    def __init__(self, session: Session, principal: Principal, settings: Settings, path: Path) -> None:
+        self.session = session
+        self.principal = principal
+        self.settings = settings
+        self.path = path
+        self.errors: list[dict[str, Any]] = []
+        self.created: dict[str, int] = {}
+        self.columns: dict[str, str] = {}
+
+    def error(self, row: _Row, field_name: str, reason: str) -> None:
+        header = self.columns.get(field_name, COLUMNS[field_name][0])
+        self.errors.append({"row": row.line, "field": header, "reason": reason})
+
+    # -- check ------------------------------------------------------------------------------------
+    def parse(self) -> list[_Row]:
+        table = read_table(self.path)
+        self.columns = resolve_columns(table.headers, COLUMNS, REQUIRED)
+        rows: list[_Row] = []
+        first_row_of: dict[str, int] = {}
+        for line, raw in table.rows:
+            values = {f: raw.get(h, "").strip() for f, h in self.columns.items()}
+            row = _Row(line, values)
+            before = len(self.errors)
+            for name in REQUIRED:
+                if not values.get(name):
+                    self.error(row, name, "必填项为空")
+            self._parse_values(row)
+            number = values.get("number", "")
+            if number and len(number) > 24:
+                self.error(row, "number", "工单编号过长（最多 24 个字符）")
+            elif number in first_row_of:
+                self.error(row, "number", f"工单编号 {number} 与第 {first_row_of[number]} 行重复")
+            elif number:
+                first_row_of[number] = line
+            if len(self.errors) == before:
+                rows.append(row)
+        return rows
+
+    def _parse_values(self, row: _Row) -> None:
+        values = row.values
+        checks: list[tuple[str, Callable[[], None]]] = [
+            ("business_type", lambda: setattr(row, "business_type", _business_type(values["business_type"]))),
+            ("accepted_at", lambda: setattr(row, "accepted_at", parse_time(values["accepted_at"]))),
+        ]
+        if values.get("area_class"):
+            checks.append(
+                ("area_class", lambda: setattr(row, "area_class", _area_class(values["area_class"])))
+            )
+        if values.get("usage_category"):
+
+            def usage() -> None:
+                parse_zh(UsageCategory, values["usage_category"])
+
+            checks.append(("usage_category", usage))
+        for name, check in checks:
+            if values.get(name):
+                try:
+                    check()
+                except ValueError as exc:
+                    self.error(row, name, str(exc))
+        previous_name, previous = "accepted_at", row.accepted_at
+        for name, _, _ in STEP_TIMES:
+            if not values.get(name) or name in row.times:
+                continue
+            try:
+                at = parse_time(values[name])
+            except ValueError as exc:
+                self.error(row, name, str(exc))
+                continue
+            if previous != datetime.min and at < previous:
+                other = self.columns.get(previous_name, COLUMNS[previous_name][0])
+                self.error(row, name, f"早于{other}（{values[previous_name]}）")
+            row.times[name] = at
+            previous_name, previous = name, at
+        if values.get("satisfaction"):
+            level = SATISFACTION_NAMES.get(values["satisfaction"])
+            if level is None:
+                self.error(
+                    row,
+                    "satisfaction",
+                    f"回访满意度“{values['satisfaction']}”无法识别，可选：{'、'.join(SATISFACTION_NAMES)}",
+                )
+            row.satisfaction = level
+
+    # -- places -----------------------------------------------------------------------------------
+    def _count(self, kind: str) -> None:
+        self.created[kind] = self.created.get(kind, 0) + 1
+
+    def _unit(self, text: str, kind: str, parent: Unit | None) -> Unit:
+        """The unit with this code or name (under `parent` if given), created if missing."""
+        stmt = select(Unit).where((Unit.code == text) | (Unit.name == text), Unit.kind == kind)
+        if parent is not None:
+            stmt = stmt.where(Unit.path.startswith(parent.path, autoescape=True))
+        found = self.session.scalars(stmt.order_by(Unit.id)).first()
+        if found is not None:
+            return found
+        code = (
+            text
+            if len(text) <= 32 and text.isascii()
+            else f"IMP-{kind[:2].upper()}-{zlib.crc32(text.encode()):08x}"
+        )
+        unit = Unit(
+            code=code, name=text, kind=kind, parent_id=parent.id if parent else None, path="", imported=True
+        )
+        self.session.add(unit)
+        self.session.flush()
+        unit.path = f"{parent.path if parent else '/'}{unit.id}/"
+        self.session.flush()
+        self._count(kind)
+        return unit
+
+    def _root(self, row: _Row) -> Unit:
+        if row.values.get("city"):
+            return self._unit(row.values["city"], "city", None)
+        roots = self.session.scalars(select(Unit).where(Unit.parent_id.is_(None)).limit(2)).all()
+        if len(roots) == 1:
+            return roots[0]
+        return self._unit("导入数据市公司", "city", None)
+
+    def _station(self, row: _Row, cache: dict[tuple[str, str, str], Unit]) -> Unit:
+        key = (row.values.get("city", ""), row.values.get("county", ""), row.values["station"])
+        if key in cache:
+            return cache[key]
+        existing = self.session.scalars(
+            select(Unit)
+            .where((Unit.code == key[2]) | (Unit.name == key[2]), Unit.kind == "station")
+            .order_by(Unit.id)
+        ).first()
+        if existing is not None and not key[0] and not key[1]:
+            cache[key] = existing
+            return existing
+        city = self._root(row)
+        county = self._unit(key[1] or f"{city.name}（未指明县公司）", "county", city)
+        station = self._unit(key[2], "station", county)
+        cache[key] = station
+        return station
+
+    def _village(self, station: Unit, area_class: str, cache: dict[tuple[int, str], Village]) -> Village:
+        key = (station.id, area_class)
+        if key not in cache:
+            code = f"IMP-{station.id}-{area_class}"
+            village = self.session.scalars(select(Village).where(Village.code == code)).first()
+            if village is None:
+                village = Village(
+                    code=code,
+                    name=f"{station.name}{LABELS_ZH[area_class]}（导入）",
+                    area_class=area_class,
+                    station_id=station.id,
+                    imported=True,
+                )
+                self.session.add(village)
+                self.session.flush()
+                self._count("village")
+            cache[key] = village
+        return cache[key]
+
+    def _category(self, row: _Row, items: dict[tuple[int | None, str], CatalogItem]) -> str | None:
+        names = [row.values.get(level, "") for level in ("l1", "l2", "l3")]
+        names = [n for n in names if n]
+        if not names:
+            return None
+        kind = {
+            "complaint": "complaint_category",
+            "fault_repair": "fault_kind",
+            "service_request": "request_kind",
+        }
+        catalog = kind.get(row.business_type)
+        if catalog is None:
+            return None
+        if catalog != "complaint_category":
+            for name in reversed(names):
+                for known in items.values():
+                    if known.kind == catalog and name in (known.name, known.code):
+                        return known.code
+            return None
+        parent: CatalogItem | None = None
+        for level, name in enumerate(names, start=1):
+            key = (parent.id if parent else None, name)
+            item: CatalogItem | None = items.get(key)
+            if item is None:
+                if parent is None:
+                    tops = "、".join(i.name for (p, _), i in items.items() if p is None and i.kind == catalog)
+                    self.error(row, "l1", f"一级分类“{name}”不存在，可选：{tops}")
+                    return None
+                siblings = self.session.scalar(
+                    select(func.count()).select_from(CatalogItem).where(CatalogItem.parent_id == parent.id)
+                )
+                item = CatalogItem(
+                    kind=catalog,
+                    code=f"{parent.code}{(siblings or 0) + 51:02d}",
+                    name=name,
+                    parent_id=parent.id,
+                    level=level,
+                    sort=999,
+                )
+                self.session.add(item)
+                self.session.flush()
+                items[key] = item
+                self._count("complaint_category")
+            parent = item
+        return parent.code if parent else None
+
+    # -- write ------------------------------------------------------------------------------------
+    def run(self) -> OrderImportResult:
+        rows = self.parse()
+        result = OrderImportResult(rows=len(rows) + len({e["row"] for e in self.errors}))
+        numbers = [r.values["number"] for r in rows]
+        existing: set[str] = set()
+        for chunk in iter_chunks(numbers, 500):
+            existing.update(self.session.scalars(select(WorkOrder.number).where(WorkOrder.number.in_(chunk))))
+        fresh = [r for r in rows if r.values["number"] not in existing]
+        result.existing = len(rows) - len(fresh)
+        areas = lookup_codes(
+            self.session,
+            TransformerArea,
+            {r.values["transformer_area"] for r in fresh if r.values.get("transformer_area")},
+        )
+        customers = {
+            c.account_no: c
+            for chunk in iter_chunks(
+                sorted({r.values["account_no"] for r in fresh if r.values.get("account_no")}), 500
+            )
+            for c in self.session.scalars(select(Customer).where(Customer.account_no.in_(chunk)))
+        }
+        items = {
+            (i.parent_id, i.name): i
+            for i in self.session.scalars(
+                select(CatalogItem).where(
+                    CatalogItem.kind.in_(("complaint_category", "fault_kind", "request_kind"))
+                )
+            )
+        }
+        villages: dict[int, Village] = {}
+        station_cache: dict[tuple[str, str, str], Unit] = {}
+        village_cache: dict[tuple[int, str], Village] = {}
+        order_rows: list[dict[str, Any]] = []
+        planned: list[tuple[_Row, dict[str, Any]]] = []
+        for row in fresh:
+            before = len(self.errors)
+            station = self._station(row, station_cache)
+            if not self.principal.covers_path(station.path):
+                self.error(row, "station", f"供电单位“{station.name}”不在您的权限范围内")
+                continue
+            customer = customers.get(row.values.get("account_no", ""))
+            area = areas.get(row.values.get("transformer_area", ""))
+            if customer is not None and area is None:
+                area = self.session.get(TransformerArea, customer.transformer_area_id)
+            village = None
+            if area is not None and area.village_id:
+                village = villages.get(area.village_id) or self.session.get(Village, area.village_id)
+                if village is not None:
+                    villages[village.id] = village
+            area_class = row.area_class or (village.area_class if village else None)
+            if area_class is None:
+                self.error(row, "area_class", "城乡类别为空，且无法由台区得知")
+                continue
+            if area is None and row.values.get("transformer_area"):
+                village = self._village(station, area_class, village_cache)
+                area = TransformerArea(
+                    code=row.values["transformer_area"],
+                    name=row.values.get("transformer_area_name") or row.values["transformer_area"],
+                    station_id=station.id,
+                    village_id=village.id,
+                    imported=True,
+                )
+                self.session.add(area)
+                self.session.flush()
+                areas[area.code] = area
+                self._count("transformer_area")
+            if customer is None and row.values.get("account_no"):
+                if area is None:
+                    self.error(row, "transformer_area", "新客户需要台区编号")
+                    continue
+                customer = Customer(
+                    account_no=row.values["account_no"],
+                    name=row.values.get("customer_name") or "（导入）",
+                    phone=row.values.get("phone") or None,
+                    address=row.values.get("address") or "（未知）",
+                    village_id=area.village_id,
+                    transformer_area_id=area.id,
+                    station_id=area.station_id,
+                    usage_category=parse_zh(UsageCategory, row.values["usage_category"]).value
+                    if row.values.get("usage_category")
+                    else "residential",
+                    imported=True,
+                )
+                self.session.add(customer)
+                self.session.flush()
+                customers[customer.account_no] = customer
+                self._count("customer")
+            category = self._category(row, items)
+            if len(self.errors) > before:
+                continue
+            order_station = self.session.get(Unit, area.station_id) if area is not None else station
+            assert order_station is not None
+            planned.append(
+                (
+                    row,
+                    {
+                        "number": row.values["number"],
+                        "business_type": row.business_type,
+                        "category": category,
+                        "urgency": "normal",
+                        "channel": "phone_95598",
+                        "content": row.values.get("content") or "（导入工单，无受理内容）",
+                        "contact_name": row.values.get("customer_name") or None,
+                        "contact_phone": row.values.get("phone") or None,
+                        "customer_id": customer.id if customer else None,
+                        "address": row.values.get("address") or None,
+                        "village_id": area.village_id if area else None,
+                        "transformer_area_id": area.id if area else None,
+                        "station_id": order_station.id,
+                        "county_id": order_station.parent_id or order_station.id,
+                        "area_class": area_class,
+                        "reply": row.values.get("reply") or None,
+                        "satisfaction": row.satisfaction,
+                        "imported": True,
+                    },
+                )
+            )
+        if self.errors:
+            return result
+        self._write(planned, order_rows)
+        result.inserted = len(planned)
+        result.created = self.created
+        return result
+
+    def _write(self, planned: list[tuple[_Row, dict[str, Any]]], order_rows: list[dict[str, Any]]) -> None:
+        session = self.session
+        calendar = current_calendar(session)
+        counting = CountingRule(self.settings.workday_counting)
+        repeat_window = timedelta(days=self.settings.repeat_window_days)
+        last_of: dict[tuple[int, str, str | None], tuple[str, datetime]] = {}
+        events: list[tuple[str, dict[str, Any]]] = []
+        now = utcnow()
+        for row, values in sorted(planned, key=lambda p: p[0].accepted_at):
+            accepted = row.accepted_at
+            version = version_in_force(session, accepted)
+            candidates = rules(session, version) if version else []
+
+            def limit(
+                step: str,
+                entered: datetime,
+                values: dict[str, Any] = values,
+                accepted: datetime = accepted,
+                candidates: list[Rule] = candidates,
+            ) -> tuple[datetime | None, datetime | None, int | None]:
+                rule = match(
+                    candidates,
+                    business_type=values["business_type"],
+                    category=values["category"],
+                    step=step,
+                    area_class=values["area_class"],
+                    urgency="normal",
+                )
+                t = timing(calendar, rule, entered_at=entered, accepted_at=accepted, counting=counting)
+                return t.deadline, t.warn_at, t.missing_year
+
+            step, entered = "pending_dispatch", accepted
+            deadline, warn, missing = limit(step, entered)
+            events.append(
+                (values["number"], {"at": accepted, "action": "create", "from_step": None, "to_step": step})
+            )
+            for name, action, target in STEP_TIMES:
+                at = row.times.get(name)
+                if at is None:
+                    continue
+                data = (
+                    {"satisfaction": row.satisfaction} if action == "callback" and row.satisfaction else None
+                )
+                events.append(
+                    (
+                        values["number"],
+                        {
+                            "at": at,
+                            "action": action,
+                            "from_step": step,
+                            "to_step": target,
+                            "data": data,
+                            "step_entered_at": entered,
+                            "step_deadline": deadline,
+                            "step_late": (at > deadline) if deadline else None,
+                        },
+                    )
+                )
+                step, entered = target, at
+                deadline, warn, missing = limit(step, entered) if step != "archived" else (None, None, None)
+            key = (values["customer_id"] or 0, values["business_type"], values["category"])
+            earlier = last_of.get(key) if values["customer_id"] else None
+            if values["customer_id"]:
+                last_of[key] = (values["number"], accepted)
+            order_rows.append(
+                {
+                    **values,
+                    "accepted_at": accepted,
+                    "created_at": accepted,
+                    "updated_at": now,
+                    "step": step,
+                    "step_entered_at": entered,
+                    "step_deadline": deadline,
+                    "step_warn_at": warn,
+                    "step_breached": bool(deadline and step != "archived" and deadline < now),
+                    "step_warned": bool(warn and step != "archived" and warn < now),
+                    "calendar_missing_year": missing,
+                    "policy_version_id": version,
+                    "is_repeat": bool(earlier and accepted - earlier[1] <= repeat_window),
+                    "_repeat_of": earlier[0] if earlier and accepted - earlier[1] <= repeat_window else None,
+                    "callback_attempts": 1 if "callback_at" in row.times else 0,
+                    "last_callback_at": row.times.get("callback_at"),
+                    "archived_at": row.times.get("archived_at"),
+                }
+            )
+        repeat_of = {r["number"]: r.pop("_repeat_of") for r in order_rows}
+        for chunk in iter_chunks(order_rows, 1000):
+            session.execute(insert(WorkOrder), list(chunk))
+        ids: dict[str, int] = {}
+        for chunk in iter_chunks(list(repeat_of), 500):
+            ids.update(
+                dict(
+                    session.execute(
+                        select(WorkOrder.number, WorkOrder.id).where(WorkOrder.number.in_(chunk))
+                    ).all()
+                )
+            )
+        links = [{"order": ids[n], "earlier": ids[p]} for n, p in repeat_of.items() if p]
+        if links:
+            table = cast(Table, WorkOrder.__table__)
+            session.execute(
+                update(table)
+                .where(table.c.id == bindparam("order"))
+                .values(repeat_of_id=bindparam("earlier")),
+                links,
+            )
+        station_of = {r["number"]: r["station_id"] for r in order_rows}
+        event_rows = [
+            {"order_id": ids[number], "step_unit_id": station_of[number], **event} for number, event in events
+        ]
+        for chunk in iter_chunks(event_rows, 2000):
+            session.execute(insert(WorkOrderEvent), list(chunk))
+        session.flush()
+
+
+def import_orders(
+    session: Session, *, principal: Principal, settings: Settings, path: Path
+) -> OrderImportResult:
+    principal.require(*IMPORT_ROLES, action="导入工单")
+    importer = _Importer(session, principal, settings, path)
+    result = importer.run()
+    errors = importer.errors
+    if errors:  # the caller's transaction rolls back what the checks created
+        errors.sort(key=lambda e: e["row"])
+        shown = errors[:MAX_REPORTED_ERRORS]
+        raise InvalidInput(
+            f"文件 {path.name} 有 {len(errors)} 处错误，未导入任何数据（首个错误：第 {shown[0]['row']} 行"
+            f"“{shown[0]['field']}”：{shown[0]['reason']}）",
+            details=shown,
+        )
+    if result.inserted:
+        record(
+            session,
+            actor=principal,
+            action="import",
+            entity="work_order",
+            detail={
+                "file": path.name,
+                "rows": result.rows,
+                "inserted": result.inserted,
+                "created": result.created,
+            },
+        )
+    return result
