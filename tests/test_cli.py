@@ -10,8 +10,10 @@ from pathlib import Path
 from tests.factories import World, unique, unique_digits
 
 
-def gridcare(database_url: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "GRIDCARE_DATABASE_URL": database_url}
+def gridcare(
+    database_url: str, *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "GRIDCARE_DATABASE_URL": database_url, **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "gridcare.cli", *args],
         capture_output=True,

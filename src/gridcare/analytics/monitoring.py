@@ -467,8 +467,8 @@ class MonitoringReport:
             SELECT step, unit_id, minutes, has_deadline, late, FALSE AS open FROM steps
             WHERE accepted_at >= ? AND accepted_at < ? AND unit_id IN (SELECT id FROM scope_stations)
             UNION ALL
-            SELECT step, station_id, NULL, TRUE, step_deadline < ?, TRUE FROM p
-            WHERE step IN ({open_list}) AND step_deadline IS NOT NULL
+            SELECT step, station_id, NULL, step_deadline IS NOT NULL, coalesce(step_deadline < ?, FALSE), TRUE
+            FROM p WHERE step IN ({open_list})
             """,
             [start, end, now],
         )

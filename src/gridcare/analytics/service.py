@@ -35,9 +35,9 @@ def period(start: date | None, end: date | None) -> Period:
 
 
 def resolve_unit(session: Session, *, principal: Principal, unit: str | None) -> Scope:
-    """The unit by id or code (default: the user's own unit, or the single root for the system)."""
+    """The unit by id, code or name (default: the user's own unit, or the single root for the system)."""
     if unit:
-        conditions = [Unit.code == unit]
+        conditions = [Unit.code == unit, Unit.name == unit]
         if unit.isdigit():
             conditions.append(Unit.id == int(unit))
         found = session.scalars(select(Unit).where(or_(*conditions)).order_by(Unit.id)).first()

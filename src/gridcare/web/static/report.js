@@ -33,8 +33,8 @@
       series: [{ type: "bar", data: units.map(function (u) { return u.complaints_per_10k || 0; }), itemStyle: { color: "#0b6e4f" } }]
     });
     chart("chart-hour", {
-      title: { text: "受理时段（小时）", left: "center", textStyle: { fontSize: 14 } },
-      tooltip: { trigger: "axis" }, legend: { top: 22 }, grid: { left: 50, right: 50, bottom: 30, top: 55 },
+      title: { text: "受理时段（小时）", left: 0, textStyle: { fontSize: 14 } },
+      tooltip: { trigger: "axis" }, legend: { top: 0, right: 10 }, grid: { left: 50, right: 50, bottom: 30, top: 55 },
       xAxis: { type: "category", data: r.by_hour.map(function (h) { return h.hour + "时"; }) },
       yAxis: [{ type: "value", name: "工单" }, { type: "value", name: "投诉" }],
       series: [
@@ -43,8 +43,8 @@
       ]
     });
     chart("chart-weekday", {
-      title: { text: "星期分布", left: "center", textStyle: { fontSize: 14 } },
-      tooltip: { trigger: "axis" }, legend: { top: 22 }, grid: { left: 50, right: 50, bottom: 30, top: 55 },
+      title: { text: "星期分布", left: 0, textStyle: { fontSize: 14 } },
+      tooltip: { trigger: "axis" }, legend: { top: 0, right: 10 }, grid: { left: 50, right: 50, bottom: 30, top: 55 },
       xAxis: { type: "category", data: r.by_weekday.map(function (d) { return d.name; }) },
       yAxis: [{ type: "value", name: "工单" }, { type: "value", name: "投诉" }],
       series: [
