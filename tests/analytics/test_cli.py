@@ -25,7 +25,8 @@ def test_report_files_a_manager_can_open(database_url: str, hand_month: HandMont
     assert "数据刷新于" in r.stdout
     page = html.read_text(encoding="utf-8")
     assert f"{hand_month.city} 投诉监测通报" in page
-    assert "echarts" in page and "<script src=" not in page  # charts inlined: opens offline
+    assert "echarts" in page
+    assert "<script src=" not in page
     assert "营业厅人员服务态度" in page
 
     xlsx = tmp_path / "report.xlsx"
@@ -45,14 +46,16 @@ def test_report_files_a_manager_can_open(database_url: str, hand_month: HandMont
         "满意度",
     ]
     overview = book["总体情况"]
-    assert overview["A3"].value == "工单总量" and overview["B3"].value == 7
+    assert overview["A3"].value == "工单总量"
+    assert overview["B3"].value == 7
     assert any(row[1] == hand_month.t1 for row in book["台区热点"].iter_rows(min_row=3, values_only=True))
 
     pdf = tmp_path / "report.pdf"
     r = gridcare(database_url, "report", *period, "--format", "pdf", "--out", str(pdf), env=env)
     assert r.returncode == 0, r.stderr
     data = pdf.read_bytes()
-    assert data.startswith(b"%PDF") and len(data) > 20_000
+    assert data.startswith(b"%PDF")
+    assert len(data) > 20_000
 
     bad = gridcare(
         database_url,
@@ -65,7 +68,8 @@ def test_report_files_a_manager_can_open(database_url: str, hand_month: HandMont
         hand_month.city,
         env=env,
     )
-    assert bad.returncode == 1 and "早于" in bad.stderr
+    assert bad.returncode == 1
+    assert "早于" in bad.stderr
 
 
 def test_import_orders_reports_bad_rows(database_url: str, tmp_path: Path) -> None:
@@ -86,11 +90,13 @@ def test_import_orders_reports_bad_rows(database_url: str, tmp_path: Path) -> No
     good = write_export(tmp_path / "good.csv", rows)
     r = gridcare(database_url, "import", "orders", str(good))
     assert r.returncode == 0, r.stderr
-    assert "新增工单 9" in r.stdout and "供电所 2" in r.stdout
+    assert "新增工单 9" in r.stdout
+    assert "供电所 2" in r.stdout
     again = gridcare(database_url, "import", "orders", str(good))
     assert "新增工单 0，已存在 9" in again.stdout
     rows[2]["回访满意度"] = "还行"
     rows[2]["工单编号"] += "N"
     bad = gridcare(database_url, "import", "orders", str(write_export(tmp_path / "bad.csv", rows)))
     assert bad.returncode == 1
-    assert "第 4 行 回访满意度" in bad.stderr and "未导入任何数据" in bad.stderr
+    assert "第 4 行 回访满意度" in bad.stderr
+    assert "未导入任何数据" in bad.stderr

@@ -69,7 +69,8 @@ def test_import_creates_places_and_reimport_changes_nothing(
     }
     with session_factory() as s:
         station = s.scalars(select(Unit).where(Unit.name == f"导入所{tag}")).one()
-        assert station.imported and station.kind == "station"
+        assert station.imported
+        assert station.kind == "station"
         assert s.scalars(select(TransformerArea).where(TransformerArea.code == f"TQ{tag}")).one().imported
         order = s.scalars(select(WorkOrder).where(WorkOrder.number == f"IM{tag}000")).one()
         assert (order.business_type, order.category, order.area_class, order.step) == (
@@ -78,7 +79,8 @@ def test_import_creates_places_and_reimport_changes_nothing(
             "rural",
             "pending_callback",  # a reply time passes 回单 and 审核 (the export has no review time)
         )
-        assert order.imported and order.station_id == station.id
+        assert order.imported
+        assert order.station_id == station.id
         events = s.scalars(
             select(WorkOrderEvent).where(WorkOrderEvent.order_id == order.id).order_by(WorkOrderEvent.id)
         ).all()
