@@ -27,6 +27,7 @@ from gridcare.web.base import STATIC_DIR, LoginRequired, login_url, render
 from gridcare.web.intake import router as web_intake_router
 from gridcare.web.orders import router as web_orders_router
 from gridcare.web.pages import router as web_router
+from gridcare.web.reports import router as web_reports_router
 from gridcare.web.workbench import router as web_workbench_router
 from gridcare.workorders.api import router as workorders_router
 
@@ -137,6 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         web_intake_router,
         web_orders_router,
         web_admin_router,
+        web_reports_router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -71,6 +71,7 @@ def demo_site(
         database_url=url,
         secret_key="browser-test-secret-key-gridcare",
         secret_key_file=tmp_path_factory.mktemp("browser-secret") / "key",
+        analytics_path=tmp_path_factory.mktemp("browser-analytics") / "snapshot.duckdb",
         login_max_failures=20,
     )
     engine = make_engine(settings)

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gridcare import __version__
+from gridcare.analytics.service import REPORT_ROLES
 from gridcare.auth.principal import Principal
 from gridcare.auth.service import principal_for
 from gridcare.auth.tokens import read_token
@@ -175,6 +176,7 @@ NAV = (
     NavItem("/intake", "受理", INTAKE_ROLES),
     NavItem("/orders", "工单列表"),
     NavItem("/callbacks", "回访", (Role.agent,)),
+    NavItem("/reports", "投诉监测", REPORT_ROLES),
     NavItem("/admin/users", "管理", (Role.admin,)),
 )
 
