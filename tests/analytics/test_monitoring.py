@@ -189,3 +189,23 @@ def test_bad_period_and_unit(report: ReportFn, hand_month: HandMonth) -> None:
         report("2025-03-31", "2025-03-01", hand_month.city)
     with pytest.raises(NotFound):
         report("2025-03-01", "2025-03-31", "没有这个单位")
+
+
+def test_plain_computation_agrees_on_the_hand_month(
+    hand_month: HandMonth, report: ReportFn, session_factory: sessionmaker[Session], settings: Settings
+) -> None:
+    from datetime import date
+
+    from benchmarks.plain_report import plain_report
+
+    fast = report("2025-03-01", "2025-03-31", hand_month.city)
+    with session_factory() as s:
+        plain = plain_report(
+            s,
+            settings=settings,
+            start=date(2025, 3, 1),
+            end=date(2025, 3, 31),
+            unit=hand_month.city,
+            refreshed_at=fast["refreshed_at"],
+        )
+    assert plain == fast

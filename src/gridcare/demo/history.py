@@ -268,8 +268,7 @@ class History:
         self.result = HistoryResult()
         self.events: list[tuple[Any, ...]] = []
         self.event_id = 0
-        hot = max(1, len(areas) // 70)
-        self.hotspots = self.rng.sample(range(len(areas)), hot)
+        self.hotspots = self._pick_hotspots(max(5, len(areas) // 70))
         self.pick_type = _Picker(TYPE_WEIGHTS)
         self.pick_complaint = _Picker(COMPLAINT_WEIGHTS)
         self.pick_fault = _Picker(FAULT_WEIGHTS)
@@ -283,6 +282,16 @@ class History:
         self.last_number: dict[str, int] = {}
 
     # -- picking ---------------------------------------------------------------------------------
+    def _pick_hotspots(self, count: int) -> list[int]:
+        """Hotspot 台区, urban and rural in the proportion of their customers, so that complaints
+        clustering there keep the urban/rural split of §11."""
+        urban = [i for i, a in enumerate(self.areas) if a.area_class == "urban"]
+        other = [i for i, a in enumerate(self.areas) if a.area_class != "urban"]
+        urban_customers = sum(self.areas[i].customers for i in urban)
+        wanted = round(count * urban_customers / max(1, self.customers))
+        chosen = self.rng.sample(urban, min(wanted, len(urban)))
+        return chosen + self.rng.sample(other, min(count - len(chosen), len(other)))
+
     def _area_of(self, customer_id: int) -> AreaPlan:
         return self.areas[bisect.bisect(self.first_customer, customer_id) - 1]
 

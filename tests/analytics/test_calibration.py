@@ -1,0 +1,105 @@
+"""On demo data generated with the DOMAIN.md §11 shares, the report gives them back within 2 points;
+the DuckDB report and the plain computation (pandas over the operational database) agree exactly."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from gridcare import migrate
+from gridcare.analytics.service import monitoring_report
+from gridcare.auth.principal import SYSTEM
+from gridcare.calendar import BEIJING
+from gridcare.config import Settings
+from gridcare.db import make_engine, make_session_factory
+from gridcare.demo.loader import load_demo
+from gridcare.models.types import utcnow
+from tests.conftest import ScratchDatabases
+
+# One quarter of a province's complaints (DOMAIN.md §11).
+SHARES_L1 = {
+    "供电质量投诉": 45.14,
+    "营业投诉": 23.29,
+    "服务投诉": 23.05,
+    "停送电投诉": 4.74,
+    "电网建设投诉": 3.78,
+}
+IRREGULAR_SERVICE = ("TS010105", "TS010106", "TS010107", "TS010108")  # the 服务规范 leaves
+VOLTAGE = ("TS040201", "TS040202")
+URBAN_SHARE = 152 / 378 * 100
+
+
+@dataclass
+class Demo:
+    settings: Settings
+    engine: Engine
+    start: date
+    end: date
+
+
+@pytest.fixture(scope="module")
+def demo(scratch_databases: ScratchDatabases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    url = scratch_databases.create()
+    migrate.upgrade(url)
+    folder = tmp_path_factory.mktemp("calibration")
+    settings = Settings(
+        database_url=url, analytics_path=Path(folder) / "snapshot.duckdb", secret_key="x" * 32
+    )
+    engine = make_engine(settings)
+    load_demo(engine, customers=3000, seed=11, months=12, orders=40_000)
+    today = utcnow().astimezone(BEIJING).date()
+    yield Demo(settings, engine, today - timedelta(days=364), today)
+    engine.dispose()
+
+
+def run(demo: Demo) -> dict[str, Any]:
+    with make_session_factory(demo.engine)() as session:
+        return monitoring_report(
+            session, principal=SYSTEM, settings=demo.settings, start=demo.start, end=demo.end, unit=None
+        )
+
+
+def test_shares_of_domain_section_11_come_back(demo: Demo) -> None:
+    r = run(demo)
+    complaints = r["totals"]["complaints"]
+    assert complaints > 3000
+    l1 = {x["name"]: x["share"] for x in r["complaints_by_category"]["l1"]}
+    for name, share in SHARES_L1.items():
+        assert abs(l1[name] - share) <= 2, (name, l1[name], share)
+    l3 = {x["code"]: x["count"] for x in r["complaints_by_category"]["l3"]}
+    assert abs(l3["TS040101"] * 100 / complaints - 39.04) <= 2  # frequent outages
+    assert abs(sum(l3.get(c, 0) for c in IRREGULAR_SERVICE) * 100 / complaints - 17.27) <= 2
+    assert abs(sum(l3.get(c, 0) for c in VOLTAGE) * 100 / complaints - 6.02) <= 2
+    urban = {x["area_class"]: x["complaint_share"] for x in r["by_area_class"]}
+    assert abs(urban["urban"] - URBAN_SHARE) <= 2
+    assert abs(urban["rural"] + urban["remote"] - (100 - URBAN_SHARE)) <= 2
+    peaks = sorted(r["by_hour"], key=lambda h: -h["complaints"])[:3]
+    assert {h["hour"] for h in peaks} == {19, 11, 17}
+    assert r["steps"]["most_overdue"]["step"] == "pending_contact"
+    assert r["hotspots"]["multi_customer"]
+    assert r["hotspots"]["consecutive_months"]
+
+
+def test_plain_computation_agrees(demo: Demo) -> None:
+    from benchmarks.plain_report import plain_report
+
+    fast = run(demo)
+    with make_session_factory(demo.engine)() as session:
+        plain = plain_report(
+            session,
+            settings=demo.settings,
+            start=demo.start,
+            end=demo.end,
+            unit=None,
+            refreshed_at=fast["refreshed_at"],
+        )
+    fast.pop("refreshed_at")
+    plain.pop("refreshed_at")
+    for key in fast:
+        assert plain[key] == fast[key], key
