@@ -116,7 +116,12 @@ def test_calendar_commands_for_people_and_scripts(database_url: str, tmp_path: P
     assert "第 3 行" in r.stderr
 
 
-def test_worker_once_scans_and_exits(database_url: str) -> None:
-    r = gridcare(database_url, "worker", "--once")
+def test_worker_once_scans_and_exits(database_url: str, tmp_path: Path) -> None:
+    env = {"GRIDCARE_ANALYTICS_PATH": str(tmp_path / "snapshot.duckdb")}
+    r = gridcare(database_url, "worker", "--once", env=env)
     assert r.returncode == 0, r.stderr
     assert "超时扫描" in r.stdout
+    assert "报表快照" in r.stdout
+    again = gridcare(database_url, "analytics-refresh", env=env)
+    assert again.returncode == 0, again.stderr
+    assert "报表快照刷新完成" in again.stdout

@@ -159,6 +159,25 @@ def import_customers(file: Annotated[Path, typer.Argument(help="CSV 或 XLSX 文
     )
 
 
+@app.command("analytics-refresh")
+def analytics_refresh(
+    full: Annotated[bool, typer.Option("--full", help="丢弃快照，从业务库重建")] = False,
+) -> None:
+    """刷新报表快照（DuckDB）：只读取上次刷新后的变化；--full 为重建。"""
+    from gridcare.analytics.service import snapshot
+
+    settings = get_settings()
+    engine = make_engine(settings)
+    try:
+        result = snapshot(settings, engine).refresh(full=full)
+    finally:
+        engine.dispose()
+    typer.echo(
+        f"报表快照{'重建' if result.full else '刷新'}完成：工单 {result.orders}，事件 {result.events}，"
+        f"客户 {result.customers}（{result.seconds:.2f} 秒），数据截至 {result.refreshed_at.isoformat()}"
+    )
+
+
 @import_app.command("orders")
 def import_orders(file: Annotated[Path, typer.Argument(help="95598 工单导出文件（CSV 或 XLSX）")]) -> None:
     """导入 95598 工单（全部成功或全部不导入；按工单编号去重，重复导入不改变数据）。"""
@@ -236,21 +255,28 @@ def worker(
     once: Annotated[bool, typer.Option("--once", help="只扫描一次后退出")] = False,
     interval: Annotated[int | None, typer.Option(help="扫描间隔秒数（默认取配置，60 秒）")] = None,
 ) -> None:
-    """后台任务：每分钟扫描即将超时与已超时的工单环节，写入预警事件并通知环节处理人。"""
+    """后台任务：每分钟扫描即将超时与已超时的工单环节，写入预警事件并通知环节处理人；刷新报表快照。"""
     import time as _time
 
+    from gridcare.analytics.service import snapshot
     from gridcare.workorders.tasks import scan_due
 
     settings = get_settings()
     engine = make_engine(settings)
     factory = make_session_factory(engine)
     pause = interval if interval is not None else settings.scan_interval_seconds
+    analytics = snapshot(settings, engine)
     try:
         while True:
             started = _time.perf_counter()
             result = scan_due(factory, batch_size=settings.scan_batch_size)
             typer.echo(
                 f"超时扫描：预警 {result.warnings}，超时 {result.breaches}（{_time.perf_counter() - started:.2f} 秒）"
+            )
+            refreshed = analytics.refresh()
+            typer.echo(
+                f"报表快照{'重建' if refreshed.full else '刷新'}：工单 {refreshed.orders}，事件 {refreshed.events}"
+                f"（{refreshed.seconds:.2f} 秒）"
             )
             if once:
                 return
