@@ -38,21 +38,42 @@ from gridcare.workorders.defaults import BUSINESS_TYPES, OPEN_STEPS, SATISFACTIO
 UTC8 = pd.Timedelta(hours=8)
 
 
-def _read(engine: Engine, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+def _read(
+    engine: Engine,
+    sql: str,
+    params: dict[str, Any] | None = None,
+    *,
+    times: tuple[str, ...] = (),
+    labels: tuple[str, ...] = (),
+) -> pd.DataFrame:
+    """Rows of a query as a DataFrame, read in chunks: time columns become naive UTC datetime64 and
+    label columns categories as each chunk arrives, so millions of rows stay compact in memory."""
+    chunks = []
     with engine.connect() as conn:
-        result = conn.execute(text(sql), params or {})
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        result = conn.execution_options(yield_per=500_000).execute(text(sql), params or {})
+        columns = list(result.keys())
+        for part in result.partitions():
+            frame = pd.DataFrame(part, columns=columns)
+            for column in times:
+                frame[column] = pd.to_datetime(frame[column], utc=True, format="mixed").dt.tz_localize(None)
+            for column in labels:
+                frame[column] = frame[column].astype("category")
+            chunks.append(frame)
+    if not chunks:
+        frame = pd.DataFrame(columns=columns)
+        for column in times:
+            frame[column] = pd.to_datetime(frame[column])
+        return frame
+    frame = pd.concat(chunks, ignore_index=True)
+    for column in labels:
+        frame[column] = frame[column].astype(object)
+    return frame
 
 
-def _utc(frame: pd.DataFrame, *columns: str) -> None:
-    for column in columns:
-        frame[column] = pd.to_datetime(frame[column], utc=True, format="mixed").dt.tz_localize(None)
-
-
-def _minutes(value: float | None) -> float | None:
-    return (
-        None if value is None or (isinstance(value, float) and math.isnan(value)) else round(float(value), 1)
-    )
+def _minutes(seconds: float | None) -> float | None:
+    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
+        return None
+    return round(float(seconds) / 60.0, 1)
 
 
 class PlainReport:
@@ -96,8 +117,8 @@ class PlainReport:
                       area_class, accepted_at, step, step_deadline, is_repeat, repeat_of_id, urged_order_id,
                       satisfaction FROM work_orders WHERE accepted_at >= :start AND accepted_at < :end""",
             {"start": self._utc_bound(start), "end": self._utc_bound(end)},
+            times=("accepted_at", "step_deadline"),
         )
-        _utc(frame, "accepted_at", "step_deadline")
         frame["local"] = frame["accepted_at"] + UTC8
         frame["is_repeat"] = frame["is_repeat"].astype(bool)
         return frame[frame["station_id"].isin(self.stations)]
@@ -403,16 +424,16 @@ class PlainReport:
 
     def _events(self) -> pd.DataFrame:
         start, end = self.period.bounds()
-        frame = _read(
+        return _read(
             self.engine,
             """SELECT e.order_id, e.action, e.from_step, e.at, e.step_entered_at, e.step_deadline, e.step_unit_id
                FROM work_order_events e JOIN work_orders o ON o.id = e.order_id
                WHERE o.accepted_at >= :start AND o.accepted_at < :end
                  AND e.from_step IS NOT NULL AND e.to_step IS NOT NULL AND e.step_entered_at IS NOT NULL""",
             {"start": self._utc_bound(start), "end": self._utc_bound(end)},
+            times=("at", "step_entered_at", "step_deadline"),
+            labels=("action", "from_step"),
         )
-        _utc(frame, "at", "step_entered_at", "step_deadline")
-        return frame
 
     def steps(self) -> dict[str, Any]:
         events = self._events()
@@ -427,7 +448,7 @@ class PlainReport:
             {
                 "step": events["from_step"],
                 "station": events["step_unit_id"],
-                "minutes": seconds / 60.0,
+                "seconds": seconds,
                 "has_deadline": events["step_deadline"].notna(),
                 "late": events["step_deadline"].notna() & (events["at"] > events["step_deadline"]),
                 "open": False,
@@ -439,7 +460,7 @@ class PlainReport:
             {
                 "step": waiting["step"],
                 "station": waiting["station_id"],
-                "minutes": float("nan"),
+                "seconds": float("nan"),
                 "has_deadline": waiting["step_deadline"].notna(),
                 "late": waiting["step_deadline"].notna() & (waiting["step_deadline"] < now),
                 "open": True,
@@ -456,7 +477,7 @@ class PlainReport:
             finished = frame[~frame["open"]]
             late = int((finished["late"]).sum())
             open_late = int((frame["open"] & frame["late"]).sum())
-            minutes = finished["minutes"]
+            minutes = finished["seconds"]
             return {
                 "count": len(finished),
                 "median_minutes": _minutes(minutes.quantile(0.5)) if len(minutes) else None,

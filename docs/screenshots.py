@@ -4,11 +4,14 @@
 
 Loads the default demo (20,000 customers, 12 months of history) into a temporary SQLite database,
 takes one demo customer's complaint a few steps along so the detail page has a timeline, serves it
-with `gridcare serve`, and photographs the pages in Debian's Chromium at 1366×768.
+with `gridcare serve`, and photographs the pages in Debian's Chromium at 1366×768; the first page of
+the monitoring report's PDF is drawn with pdftoppm (Debian's poppler-utils).
 """
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -80,6 +83,34 @@ def shoot(page: Page, name: str) -> None:
     print(f"docs/screenshots/{name}.png")
 
 
+def report_pdf_page(pdf: bytes) -> None:
+    """The first page of the PDF report as a PNG (poppler's pdftoppm)."""
+    tool = shutil.which("pdftoppm")
+    if tool is None:
+        print("pdftoppm not found (Debian: poppler-utils): report-pdf.png not made")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "report.pdf"
+        source.write_bytes(pdf)
+        subprocess.run(  # noqa: S603 - a fixed command on our own file
+            [
+                tool,
+                "-png",
+                "-r",
+                "60",
+                "-f",
+                "1",
+                "-l",
+                "1",
+                "-singlefile",
+                str(source),
+                str(OUT / "report-pdf"),
+            ],
+            check=True,
+        )
+    print("docs/screenshots/report-pdf.png")
+
+
 def main() -> None:
     OUT.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -124,6 +155,12 @@ def main() -> None:
             admin = page_for("admin")
             admin.goto("/admin/calendar?year=2026&month=10")
             shoot(admin, "calendar")
+            manager = page_for("manager")
+            manager.goto("/reports")
+            manager.wait_for_selector("#chart-type svg")
+            shoot(manager, "report")
+            pdf = manager.request.get(manager.get_attribute("#download-pdf", "href") or "")
+            report_pdf_page(pdf.body())
             browser.close()
 
 

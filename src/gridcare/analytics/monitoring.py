@@ -94,8 +94,8 @@ def _change(now: float, before: float) -> float | None:
     return round((now - before) * 100.0 / before, 2) if before else None
 
 
-def _minutes(value: Any) -> float | None:
-    return None if value is None else round(float(value), 1)
+def _minutes(seconds: Any) -> float | None:
+    return None if seconds is None else round(float(seconds) / 60.0, 1)
 
 
 @dataclass
@@ -135,12 +135,13 @@ class MonitoringReport:
         )
         start, end = period.bounds()
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE p AS SELECT o.* FROM orders o "
-            "WHERE o.accepted_at >= ? AND o.accepted_at < ? AND o.station_id IN (SELECT id FROM scope_stations)",
-            [start, end],
+            "CREATE OR REPLACE TEMP VIEW p AS SELECT o.* FROM orders o "
+            f"WHERE o.accepted_at >= TIMESTAMP '{start.isoformat(sep=' ')}' "
+            f"AND o.accepted_at < TIMESTAMP '{end.isoformat(sep=' ')}' "
+            "AND o.station_id IN (SELECT id FROM scope_stations)"
         )
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE pc AS SELECT p.*, c.l1, c.l2, c.l3 FROM p "
+            "CREATE OR REPLACE TEMP VIEW pc AS SELECT p.*, c.l1, c.l2, c.l3 FROM p "
             "LEFT JOIN categories c ON c.code = p.category WHERE p.business_type = 'complaint'"
         )
 
@@ -461,28 +462,35 @@ class MonitoringReport:
         now = self.refreshed_at.replace(tzinfo=None)
         level = "county" if self.scope.kind == "city" else "station"
         open_list = ",".join(f"'{s}'" for s in OPEN_STEPS)
-        self.con.execute(
+        # Finished steps (quantiles over whole seconds, one sort for both) and open ones, each grouped
+        # per step and per step and unit in one pass.
+        finished = self.rows(
             f"""
-            CREATE OR REPLACE TEMP TABLE ps AS
-            SELECT step, unit_id, minutes, has_deadline, late, FALSE AS open FROM steps
-            WHERE accepted_at >= ? AND accepted_at < ? AND unit_id IN (SELECT id FROM scope_stations)
-            UNION ALL
-            SELECT step, station_id, NULL, step_deadline IS NOT NULL, coalesce(step_deadline < ?, FALSE), TRUE
-            FROM p WHERE step IN ({open_list})
+            SELECT grouping(u), step, u, count(*), quantile_cont(seconds, [0.5, 0.9]), max(seconds),
+                   count(*) FILTER (late), count(*) FILTER (has_deadline)
+            FROM (SELECT step, {"county_id" if level == "county" else "unit_id"} AS u, seconds, late, has_deadline
+                  FROM steps WHERE accepted_at >= ? AND accepted_at < ?
+                  AND unit_id IN (SELECT id FROM scope_stations))
+            GROUP BY GROUPING SETS ((step), (step, u))
             """,
-            [start, end, now],
+            [start, end],
         )
-        rows = self.rows(
-            f"""
-            SELECT grouping(g.unit) AS per_step, ps.step, g.unit,
-                   count(*) FILTER (NOT open), quantile_cont(minutes, 0.5), quantile_cont(minutes, 0.9),
-                   max(minutes), count(*) FILTER (late AND NOT open), count(*) FILTER (open),
-                   count(*) FILTER (late AND open), count(*) FILTER (has_deadline)
-            FROM ps JOIN (SELECT s.id AS station, CASE WHEN '{level}' = 'county' THEN s.parent_id ELSE s.id END AS unit
-                          FROM units s WHERE s.kind = 'station') g ON g.station = ps.unit_id
-            GROUP BY GROUPING SETS ((ps.step), (ps.step, g.unit))
-            """
-        )
+        waiting = {
+            (r[0], r[1], r[2]): r[3:]
+            for r in self.rows(
+                f"""
+                SELECT grouping(u), step, u, count(*), count(*) FILTER (step_deadline < ?),
+                       count(*) FILTER (step_deadline IS NOT NULL)
+                FROM (SELECT step, {"county_id" if level == "county" else "station_id"} AS u, step_deadline
+                      FROM p WHERE step IN ({open_list}))
+                GROUP BY GROUPING SETS ((step), (step, u))
+                """,
+                [now],
+            )
+        }
+        rows = [(*r, *waiting.pop((r[0], r[1], r[2]), (0, 0, 0))) for r in finished] + [
+            (*key, 0, None, None, 0, 0, *value) for key, value in waiting.items()
+        ]
         names = dict(self.rows("SELECT id, name FROM units"))
         order = {s: i for i, s in enumerate(STEPS)}
         by_step: list[dict[str, Any]] = []
@@ -492,14 +500,15 @@ class MonitoringReport:
             step,
             unit,
             done,
-            median,
-            p90,
+            quantiles,
             longest,
             late,
+            done_with_deadline,
             still_open,
             open_late,
-            with_deadline,
+            open_with_deadline,
         ) in rows:
+            median, p90 = quantiles if quantiles else (None, None)
             item = {
                 "step": step,
                 "name": STEPS.get(step, step),
@@ -511,7 +520,7 @@ class MonitoringReport:
                 "open": still_open,
                 "open_overdue": open_late,
                 "overdue": late + open_late,
-                "overdue_rate": _pct(late + open_late, with_deadline),
+                "overdue_rate": _pct(late + open_late, done_with_deadline + open_with_deadline),
             }
             if per_step:
                 by_step.append(item)

@@ -6,7 +6,8 @@ DuckDB's columnar form:
 
 - `orders`: one row per work order (type, category, place, Beijing acceptance time, current step and
   its deadline, repeat/urging links and the "event" they belong to, satisfaction);
-- `steps`: one row per finished step (from the events that left a step): who held it, minutes, late;
+- `steps`: one row per finished step (from the events that left a step): the station that held it
+  and its county, whole seconds taken, late;
 - `customers` (id, station, sensitive), `units` (the tree) and `categories` (the complaint tree).
 
 **Refresh** reads only what changed. Events are append-only and every change to an order writes one,
@@ -40,7 +41,7 @@ from sqlalchemy import Engine
 
 from gridcare.db import is_sqlite
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 GAP_MINUTES = 15
 CUSTOMER_MARGIN = timedelta(minutes=10)
 ID_CHUNK = 5000
@@ -55,9 +56,8 @@ CREATE TABLE orders (
     satisfaction VARCHAR, imported BOOLEAN, event_root BIGINT
 );
 CREATE TABLE steps (
-    event_id BIGINT, order_id BIGINT, step VARCHAR, action VARCHAR, unit_id BIGINT,
-    accepted_at TIMESTAMP, station_id BIGINT, entered_at TIMESTAMP, left_at TIMESTAMP,
-    minutes DOUBLE, has_deadline BOOLEAN, late BOOLEAN
+    event_id BIGINT, order_id BIGINT, step VARCHAR, action VARCHAR, unit_id BIGINT, county_id BIGINT,
+    accepted_at TIMESTAMP, seconds INTEGER, has_deadline BOOLEAN, late BOOLEAN
 );
 CREATE TABLE customers (id BIGINT, station_id BIGINT, is_sensitive BOOLEAN);
 CREATE TABLE units (id BIGINT, code VARCHAR, name VARCHAR, kind VARCHAR, parent_id BIGINT, path VARCHAR);
@@ -267,9 +267,9 @@ class Snapshot:
             try:
                 events, gaps, last_event = self._events(con, folder, meta, now, full)
                 orders = self._orders(con, folder, full)
+                self._dimensions(con)
                 self._steps(con)
                 customers, mark = self._customers(con, folder, meta.get("customers_mark"), full)
-                self._dimensions(con)
                 self._set_meta(
                     con,
                     {
@@ -383,10 +383,10 @@ class Snapshot:
         con.execute(
             """
             INSERT INTO steps
-            SELECT e.id, e.order_id, e.from_step, e.action, e.step_unit_id, o.accepted_at, o.station_id,
-                   e.step_entered_at, e.at, date_diff('second', e.step_entered_at, e.at) / 60.0,
+            SELECT e.id, e.order_id, e.from_step, e.action, e.step_unit_id, u.parent_id, o.accepted_at,
+                   date_diff('second', e.step_entered_at, e.at),
                    e.step_deadline IS NOT NULL, e.step_deadline IS NOT NULL AND e.at > e.step_deadline
-            FROM new_events e JOIN orders o ON o.id = e.order_id
+            FROM new_events e JOIN orders o ON o.id = e.order_id LEFT JOIN units u ON u.id = e.step_unit_id
             WHERE e.from_step IS NOT NULL AND e.to_step IS NOT NULL AND e.step_entered_at IS NOT NULL
             ORDER BY e.id
             """
@@ -429,9 +429,10 @@ class Snapshot:
                     "SELECT id, code, name, level, parent_id FROM catalog_items WHERE kind = 'complaint_category'"
                 )
             ]
-        con.execute("DELETE FROM units")
-        if units:
-            con.executemany("INSERT INTO units VALUES (?, ?, ?, ?, ?, ?)", units)
+        if sorted(units) != sorted(tuple(r) for r in con.execute("SELECT * FROM units").fetchall()):
+            con.execute("DELETE FROM units")
+            if units:
+                con.executemany("INSERT INTO units VALUES (?, ?, ?, ?, ?, ?)", units)
         by_id = {int(i[0]): i for i in items}
         rows = []
         for item in items:
@@ -441,9 +442,10 @@ class Snapshot:
             chain.reverse()
             codes = [c[1] for c in chain] + [None, None, None]
             rows.append((item[1], item[2], int(item[3]), codes[0], codes[1], codes[2]))
-        con.execute("DELETE FROM categories")
-        if rows:
-            con.executemany("INSERT INTO categories VALUES (?, ?, ?, ?, ?, ?)", rows)
+        if sorted(rows, key=repr) != sorted(con.execute("SELECT * FROM categories").fetchall(), key=repr):
+            con.execute("DELETE FROM categories")
+            if rows:
+                con.executemany("INSERT INTO categories VALUES (?, ?, ?, ?, ?, ?)", rows)
 
 
 def remove(path: Path) -> None:
