@@ -52,10 +52,10 @@ def _read(
     with engine.connect() as conn:
         result = conn.execution_options(yield_per=500_000).execute(text(sql), params or {})
         columns = list(result.keys())
-        for part in result.partitions():
+        for part in result.partitions(500_000):
             frame = pd.DataFrame(part, columns=columns)
             for column in times:
-                frame[column] = pd.to_datetime(frame[column], utc=True, format="mixed").dt.tz_localize(None)
+                frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601").dt.tz_localize(None)
             for column in labels:
                 frame[column] = frame[column].astype("category")
             chunks.append(frame)

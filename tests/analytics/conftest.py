@@ -16,7 +16,7 @@ from gridcare.analytics.service import monitoring_report
 from gridcare.auth.principal import SYSTEM
 from gridcare.config import Settings
 from gridcare.workorders.transfer import COLUMNS, import_orders
-from tests.factories import unique
+from tests.factories import unique, unique_digits
 
 HEADERS = [names[0] for names in COLUMNS.values()]
 
@@ -152,7 +152,7 @@ def hand_month(session_factory: sessionmaker[Session], settings: Settings, tmp_p
         t1=f"T1{tag}",
         t2=f"T2{tag}",
         t3=f"T3{tag}",
-        customers={f"c{i}": f"9{tag}{i}"[:13] for i in range(1, 5)},
+        customers={f"c{i}": unique_digits(12) for i in range(1, 5)},
         numbers={f"O{i}": f"HM{tag}{i:02d}" for i in range(1, 10)},
     )
     path = write_export(tmp_path / "hand.csv", hand_month_rows(m))

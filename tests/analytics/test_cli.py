@@ -8,7 +8,7 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from tests.analytics.conftest import HandMonth, hand_month_rows, write_export
-from tests.factories import unique
+from tests.factories import unique, unique_digits
 from tests.test_cli import gridcare
 
 
@@ -83,7 +83,7 @@ def test_import_orders_reports_bad_rows(database_url: str, tmp_path: Path) -> No
         t1=f"A{tag}",
         t2=f"B{tag}",
         t3=f"C{tag}",
-        customers={f"c{i}": f"7{tag}{i}" for i in range(1, 5)},
+        customers={f"c{i}": unique_digits(12) for i in range(1, 5)},
         numbers={f"O{i}": f"CL{tag}{i}" for i in range(1, 10)},
     )
     rows = hand_month_rows(month)

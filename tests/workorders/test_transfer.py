@@ -17,16 +17,17 @@ from gridcare.errors import InvalidInput
 from gridcare.models import Customer, TransformerArea, Unit, WorkOrder, WorkOrderEvent
 from gridcare.workorders.transfer import import_orders
 from tests.analytics.conftest import HEADERS, write_export
-from tests.factories import World, unique
+from tests.factories import World, unique, unique_digits
 
 
 def rows_for(tag: str, n: int = 3) -> list[dict[str, str]]:
+    digits = unique_digits(10)
     return [
         {
             "工单编号": f"IM{tag}{i:03d}",
             "业务类型": "投诉" if i % 2 == 0 else "故障报修",
             "受理时间": f"2025-04-0{i + 1} 09:30:00",
-            "户号": f"8{tag}{i}",
+            "户号": f"{digits}{i}",
             "客户名称": f"钱{i}",
             "用电地址": f"新村{i}号",
             "受理内容": "停电后一直没人来",
@@ -110,7 +111,7 @@ def test_bad_rows_are_reported_and_nothing_is_stored(
     session_factory: sessionmaker[Session], settings: Settings, tmp_path: Path
 ) -> None:
     tag = unique("")
-    rows = rows_for(tag, 8)
+    rows = rows_for(tag, 9)
     rows[1]["业务类型"] = "抱怨"
     rows[2]["受理时间"] = "四月一日"
     rows[3]["回单时间"] = "2025-04-04 08:00:00"  # before its dispatch at 09:40
@@ -119,6 +120,7 @@ def test_bad_rows_are_reported_and_nothing_is_stored(
     rows[6]["一级分类"] = "态度投诉"
     rows[6]["业务类型"] = "投诉"
     rows[7]["城乡类别"] = "郊区"
+    rows[8]["户号"] = "33A01"
     path = write_export(tmp_path / "bad.csv", rows)
     with session_factory() as s, pytest.raises(InvalidInput) as caught:
         import_orders(s, principal=SYSTEM, settings=settings, path=path)
@@ -131,6 +133,7 @@ def test_bad_rows_are_reported_and_nothing_is_stored(
         (7, "工单编号"),
         (8, "一级分类"),
         (9, "城乡类别"),
+        (10, "户号"),
     }
     reasons = {d["row"]: d["reason"] for d in caught.value.details or []}
     assert "与第 2 行重复" in reasons[7]
@@ -142,7 +145,7 @@ def test_bad_rows_are_reported_and_nothing_is_stored(
         assert s.scalar(select(func.count()).select_from(Unit).where(Unit.name.contains(tag))) == 0
         assert (
             s.scalar(
-                select(func.count()).select_from(Customer).where(Customer.account_no.startswith(f"8{tag}"))
+                select(func.count()).select_from(Customer).where(Customer.account_no.in_([r["户号"] for r in rows]))
             )
             == 0
         )

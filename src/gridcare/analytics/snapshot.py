@@ -268,7 +268,7 @@ class Snapshot:
                 events, gaps, last_event = self._events(con, folder, meta, now, full)
                 orders = self._orders(con, folder, full)
                 self._dimensions(con)
-                self._steps(con)
+                self._steps(con, int(meta["last_event"][0]) if meta.get("last_event") else 0)
                 customers, mark = self._customers(con, folder, meta.get("customers_mark"), full)
                 self._set_meta(
                     con,
@@ -378,8 +378,13 @@ class Snapshot:
                 break
 
     @staticmethod
-    def _steps(con: duckdb.DuckDBPyConnection) -> None:
-        con.execute("DELETE FROM steps WHERE event_id IN (SELECT id FROM new_events)")
+    def _steps(con: duckdb.DuckDBPyConnection, after: int) -> None:
+        # Only a late-committed id (a gap re-read) can be there already; newer ids cannot.
+        late = con.execute("SELECT count(*) FROM new_events WHERE id <= ?", [after]).fetchone()
+        if late and late[0]:
+            con.execute(
+                "DELETE FROM steps WHERE event_id IN (SELECT id FROM new_events WHERE id <= ?)", [after]
+            )
         con.execute(
             """
             INSERT INTO steps

@@ -13,6 +13,7 @@ the step and overdue statistics like orders taken here.
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from gridcare.audit.service import record
 from gridcare.auth.principal import Principal
 from gridcare.calendar import BEIJING, CountingRule
 from gridcare.config import Settings
+from gridcare.customers.schemas import ACCOUNT_NO_PATTERN
 from gridcare.customers.transfer import lookup_codes
 from gridcare.errors import InvalidInput
 from gridcare.models import CatalogItem, Customer, TransformerArea, Unit, Village, WorkOrder, WorkOrderEvent
@@ -173,6 +175,9 @@ class _Importer:
                 if not values.get(name):
                     self.error(row, name, "必填项为空")
             self._parse_values(row)
+            account = values.get("account_no", "")
+            if account and not re.fullmatch(ACCOUNT_NO_PATTERN, account):
+                self.error(row, "account_no", f"户号“{account}”格式不正确（应为 6–20 位数字）")
             number = values.get("number", "")
             if number and len(number) > 24:
                 self.error(row, "number", "工单编号过长（最多 24 个字符）")
