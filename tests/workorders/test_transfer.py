@@ -145,7 +145,9 @@ def test_bad_rows_are_reported_and_nothing_is_stored(
         assert s.scalar(select(func.count()).select_from(Unit).where(Unit.name.contains(tag))) == 0
         assert (
             s.scalar(
-                select(func.count()).select_from(Customer).where(Customer.account_no.in_([r["户号"] for r in rows]))
+                select(func.count())
+                .select_from(Customer)
+                .where(Customer.account_no.in_([r["户号"] for r in rows]))
             )
             == 0
         )
