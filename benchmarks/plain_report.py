@@ -6,7 +6,6 @@ from the DuckDB queries (same definitions, other code), so the two check each ot
 
 from __future__ import annotations
 
-import math
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -18,14 +17,16 @@ from gridcare.analytics.monitoring import (
     AREA_CLASSES,
     BAD,
     GOOD,
-    SATISFACTION_TARGET,
     TOP,
     WEEKDAYS,
     Period,
     _add_months,
     _change,
+    _minutes,
     _pct,
     previous_period,
+    service_index_figures,
+    steps_section,
     year_before,
 )
 from gridcare.analytics.service import period as make_period
@@ -68,12 +69,6 @@ def _read(
     for column in labels:
         frame[column] = frame[column].astype(object)
     return frame
-
-
-def _minutes(seconds: float | None) -> float | None:
-    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
-        return None
-    return round(float(seconds) / 60.0, 1)
 
 
 class PlainReport:
@@ -471,7 +466,6 @@ class PlainReport:
         parents = dict(zip(self.units["id"], self.units["parent_id"], strict=True))
         rows["unit"] = rows["station"].map(lambda s: parents.get(s) if level == "county" else s)
         names = dict(zip(self.units["id"], self.units["name"], strict=True))
-        order = {s: i for i, s in enumerate(STEPS)}
 
         def figures(frame: pd.DataFrame) -> dict[str, Any]:
             finished = frame[~frame["open"]]
@@ -504,20 +498,7 @@ class PlainReport:
             }
             for (step, unit), frame in rows.groupby(["step", "unit"])
         ]
-        by_step.sort(key=lambda r: order.get(r["step"], 99))
-        by_unit.sort(key=lambda r: (r["unit"], order.get(r["step"], 99)))
-        late_steps = [r for r in by_step if r["overdue"]]
-        most = max(late_steps, key=lambda r: (r["overdue"], r["overdue_rate"] or 0), default=None)
-        most_rate = max(late_steps, key=lambda r: (r["overdue_rate"] or 0, r["overdue"]), default=None)
-        return {
-            "by_step": by_step,
-            "by_unit": by_unit,
-            "unit_level": level,
-            "most_overdue": None if most is None else {k: most[k] for k in ("step", "name", "overdue")},
-            "highest_overdue_rate": None
-            if most_rate is None
-            else {k: most_rate[k] for k in ("step", "name", "overdue_rate")},
-        }
+        return steps_section(by_step, by_unit, level)
 
     def satisfaction(self) -> tuple[float | None, list[dict[str, Any]]]:
         counts = self.p["satisfaction"].value_counts()
@@ -554,16 +535,7 @@ class PlainReport:
             parent[int(r.id)] = None if pd.isna(up) else int(up)
         roots = handled["id"].map(lambda i: self._root(int(i), parent))
         events = int((roots.value_counts() >= 3).sum())
-        shortfall = 0.0
-        if rate is not None and rate < SATISFACTION_TARGET:
-            shortfall = math.floor(round((SATISFACTION_TARGET - rate) / 0.1, 6)) * 0.1
-        total = len(handled)
-        return {
-            "value": None if not total else round((1 - events / total) * 100 - shortfall, 2),
-            "orders_handled": total,
-            "events_with_3_calls": events,
-            "satisfaction_deduction": round(shortfall, 2),
-        }
+        return service_index_figures(len(handled), events, rate)
 
     def build(self) -> dict[str, Any]:
         totals = self.totals()
