@@ -96,6 +96,11 @@ def _sheet(
     sheet.freeze_panes = "A3"
 
 
+def _labelled(groups: Sequence[tuple[str, Sequence[dict[str, Any]]]], keys: Sequence[str]) -> list[list[Any]]:
+    """Rows of several lists under one header: each row starts with its group's label."""
+    return [[label, *(item[k] for k in keys)] for label, items in groups for item in items]
+
+
 def xlsx_bytes(document: dict[str, Any]) -> bytes:
     from openpyxl import Workbook
 
@@ -172,30 +177,10 @@ def xlsx_bytes(document: dict[str, Any]) -> bytes:
         ["城乡类别", "工单数", "投诉数", "投诉占比%"],
         [[x["name"], x["orders"], x["complaints"], x["complaint_share"]] for x in r["by_area_class"]],
     )
-    units = [
-        [
-            "县公司",
-            x["name"],
-            x["code"],
-            x["orders"],
-            x["complaints"],
-            x["customers"],
-            x["complaints_per_10k"],
-        ]
-        for x in r["by_unit"]["counties"]
-    ]
-    units += [
-        [
-            "供电所",
-            x["name"],
-            x["code"],
-            x["orders"],
-            x["complaints"],
-            x["customers"],
-            x["complaints_per_10k"],
-        ]
-        for x in r["by_unit"]["stations"]
-    ]
+    units = _labelled(
+        [("县公司", r["by_unit"]["counties"]), ("供电所", r["by_unit"]["stations"])],
+        ("name", "code", "orders", "complaints", "customers", "complaints_per_10k"),
+    )
     _sheet(
         wb,
         "单位",
@@ -232,14 +217,10 @@ def xlsx_bytes(document: dict[str, Any]) -> bytes:
         ["类型", "台区编号", "台区", "供电所", "本期投诉", "说明"],
         hot,
     )
-    callers = [
-        ["多次来电", c["account_no"], c["name"], c["orders"], c["complaints"], c["repeat_calls"]]
-        for c in r["repeat_callers"]["top"]
-    ]
-    callers += [
-        ["敏感客户", c["account_no"], c["name"], c["orders"], c["complaints"], c["repeat_calls"]]
-        for c in r["sensitive_customers"]["top"]
-    ]
+    callers = _labelled(
+        [("多次来电", r["repeat_callers"]["top"]), ("敏感客户", r["sensitive_customers"]["top"])],
+        ("account_no", "name", "orders", "complaints", "repeat_calls"),
+    )
     _sheet(
         wb,
         "重复来电",
@@ -247,34 +228,18 @@ def xlsx_bytes(document: dict[str, Any]) -> bytes:
         ["类别", "户号", "客户", "工单", "投诉", "重复来电"],
         callers,
     )
-    steps = [
-        [
-            "全部",
-            s["name"],
-            s["count"],
-            s["median_minutes"],
-            s["p90_minutes"],
-            s["max_minutes"],
-            s["late"],
-            s["open_overdue"],
-            s["overdue_rate"],
-        ]
-        for s in r["steps"]["by_step"]
-    ]
-    steps += [
-        [
-            s["unit"],
-            s["name"],
-            s["count"],
-            s["median_minutes"],
-            s["p90_minutes"],
-            s["max_minutes"],
-            s["late"],
-            s["open_overdue"],
-            s["overdue_rate"],
-        ]
-        for s in r["steps"]["by_unit"]
-    ]
+    figures = (
+        "name",
+        "count",
+        "median_minutes",
+        "p90_minutes",
+        "max_minutes",
+        "late",
+        "open_overdue",
+        "overdue_rate",
+    )
+    steps = _labelled([("全部", r["steps"]["by_step"])], figures)
+    steps += [[s["unit"], *(s[k] for k in figures)] for s in r["steps"]["by_unit"]]
     _sheet(
         wb,
         "环节时长",
