@@ -140,11 +140,11 @@ def hand_month_rows(m: HandMonth) -> list[dict[str, str]]:
     ]
 
 
-@pytest.fixture
-def hand_month(session_factory: sessionmaker[Session], settings: Settings, tmp_path: Path) -> HandMonth:
+def new_hand_month(city: str) -> HandMonth:
+    """Names, 户号 and order numbers of a hand month of its own (unique in the shared test database)."""
     tag = unique("")
-    m = HandMonth(
-        city=f"手算市{tag}",
+    return HandMonth(
+        city=f"{city}{tag}",
         county_a=f"甲县{tag}",
         county_b=f"乙县{tag}",
         station_a=f"甲所{tag}",
@@ -155,6 +155,11 @@ def hand_month(session_factory: sessionmaker[Session], settings: Settings, tmp_p
         customers={f"c{i}": unique_digits(12) for i in range(1, 5)},
         numbers={f"O{i}": f"HM{tag}{i:02d}" for i in range(1, 10)},
     )
+
+
+@pytest.fixture
+def hand_month(session_factory: sessionmaker[Session], settings: Settings, tmp_path: Path) -> HandMonth:
+    m = new_hand_month("手算市")
     path = write_export(tmp_path / "hand.csv", hand_month_rows(m))
     with session_factory() as session:
         import_orders(session, principal=SYSTEM, settings=settings, path=path)

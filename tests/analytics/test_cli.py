@@ -7,8 +7,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from tests.analytics.conftest import HandMonth, hand_month_rows, write_export
-from tests.factories import unique, unique_digits
+from tests.analytics.conftest import HandMonth, hand_month_rows, new_hand_month, write_export
 from tests.test_cli import gridcare
 
 
@@ -73,19 +72,7 @@ def test_report_files_a_manager_can_open(database_url: str, hand_month: HandMont
 
 
 def test_import_orders_reports_bad_rows(database_url: str, tmp_path: Path) -> None:
-    tag = unique("")
-    month = HandMonth(
-        city=f"命令行市{tag}",
-        county_a=f"甲{tag}",
-        county_b=f"乙{tag}",
-        station_a=f"甲所{tag}",
-        station_b=f"乙所{tag}",
-        t1=f"A{tag}",
-        t2=f"B{tag}",
-        t3=f"C{tag}",
-        customers={f"c{i}": unique_digits(12) for i in range(1, 5)},
-        numbers={f"O{i}": f"CL{tag}{i}" for i in range(1, 10)},
-    )
+    month = new_hand_month("命令行市")
     rows = hand_month_rows(month)
     good = write_export(tmp_path / "good.csv", rows)
     r = gridcare(database_url, "import", "orders", str(good))
