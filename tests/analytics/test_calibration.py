@@ -10,16 +10,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from gridcare import migrate
 from gridcare.analytics.service import monitoring_report
+from gridcare.analytics.snapshot import remove
 from gridcare.auth.principal import SYSTEM
 from gridcare.calendar import BEIJING
 from gridcare.config import Settings
 from gridcare.db import make_engine, make_session_factory
 from gridcare.demo.loader import load_demo
+from gridcare.models import Customer, WorkOrder
 from gridcare.models.types import utcnow
+from gridcare.workorders import actions, service
+from gridcare.workorders.schemas import CallbackBody, ReplyBody, ReviewBody, Versioned, WorkOrderCreate
 from tests.conftest import ScratchDatabases
 
 # One quarter of a province's complaints (DOMAIN.md §11).
@@ -103,3 +108,79 @@ def test_plain_computation_agrees(demo: Demo) -> None:
     plain.pop("refreshed_at")
     for key in fast:
         assert plain[key] == fast[key], key
+
+
+def _move_forward(session: Session, settings: Settings, order: WorkOrder) -> bool:
+    """Take the order one step along its workflow as the system; False when nothing applies."""
+    allowed = actions.available_actions(session, SYSTEM, order)
+    for action in ("dispatch", "accept", "contact", "reply", "review", "callback", "archive"):
+        if action not in allowed:
+            continue
+        body: Versioned
+        if action == "reply":
+            body = ReplyBody(version=order.version, reply="已处理")
+        elif action == "review":
+            body = ReviewBody(version=order.version, passed=True)
+        elif action == "callback":
+            body = CallbackBody(version=order.version, reached=True, satisfaction="dissatisfied")
+        else:
+            body = Versioned(version=order.version)
+        actions.perform(
+            session, principal=SYSTEM, settings=settings, order_id=order.id, action=action, body=body
+        )
+        return True
+    return False
+
+
+def test_incremental_refresh_equals_a_rebuild_and_the_plain_computation(demo: Demo) -> None:
+    """Orders moved on, rated and taken after the snapshot was built change the monthly rollups by
+    deltas; the next report must equal one from a snapshot built afresh and the plain computation,
+    over whole months, edge days and a period inside one month."""
+    from benchmarks.plain_report import plain_report
+
+    run(demo)  # the snapshot exists and is current
+    factory = make_session_factory(demo.engine)
+    with factory() as s:
+        open_orders = s.scalars(
+            select(WorkOrder)
+            .where(WorkOrder.step.not_in(("archived", "merged")))
+            .order_by(WorkOrder.id)
+            .limit(60)
+        ).all()
+        moved = sum(_move_forward(s, demo.settings, o) for o in open_orders)
+        accounts = s.scalars(select(Customer.account_no).order_by(Customer.id).limit(15)).all()
+        for account in [*accounts, *accounts[:5]]:  # five of them call twice: repeat callers
+            data = WorkOrderCreate(
+                business_type="complaint", category="TS040101", content="两个月停电三次", account_no=account
+            )
+            service.create(s, principal=SYSTEM, settings=demo.settings, data=data)
+        s.commit()
+    assert moved > 20
+
+    today = demo.end
+    periods = [
+        (demo.start, demo.end),
+        (date(today.year, today.month, 1) - timedelta(days=75), today),
+        (today - timedelta(days=today.day - 1), today),
+    ]
+    incremental = [run_for(demo, start, end) for start, end in periods]
+    remove(demo.settings.analytics_path)  # type: ignore[arg-type]
+    rebuilt = [run_for(demo, start, end) for start, end in periods]
+    for (start, end), fast, fresh in zip(periods, incremental, rebuilt, strict=True):
+        with factory() as s:
+            plain = plain_report(
+                s, settings=demo.settings, start=start, end=end, unit=None, refreshed_at=fast["refreshed_at"]
+            )
+        fast.pop("refreshed_at")
+        fresh.pop("refreshed_at")
+        plain.pop("refreshed_at")
+        for key in fast:
+            assert fresh[key] == fast[key], (start, end, key)
+            assert plain[key] == fast[key], (start, end, key)
+
+
+def run_for(demo: Demo, start: date, end: date) -> dict[str, Any]:
+    with make_session_factory(demo.engine)() as session:
+        return monitoring_report(
+            session, principal=SYSTEM, settings=demo.settings, start=start, end=end, unit=None
+        )

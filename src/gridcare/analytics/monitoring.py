@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import calendar as _calendar
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -33,6 +33,7 @@ from typing import Any
 import duckdb
 from sqlalchemy import Engine, select
 
+from gridcare.analytics import rollups
 from gridcare.models import Customer, TransformerArea
 from gridcare.models.enums import LABELS_ZH
 from gridcare.workorders.defaults import BUSINESS_TYPES, OPEN_STEPS, SATISFACTION, STEPS
@@ -98,6 +99,16 @@ def _minutes(seconds: Any) -> float | None:
     return None if seconds is None else round(float(seconds) / 60.0, 1)
 
 
+def _quantile(value_at: Callable[[int], int], count: int, q: float) -> float:
+    """The q-quantile of `count` sorted values, read by rank, linearly interpolated between the two
+    nearest ranks as numpy and pandas do (their `linear` method, to the last bit)."""
+    h = (count - 1) * q
+    low = math.floor(h)
+    a, b = value_at(low), value_at(math.ceil(h))
+    t = h - low
+    return a + (b - a) * t if t < 0.5 else b - (b - a) * (1 - t)
+
+
 def service_index_figures(handled: int, events: int, satisfaction_rate: float | None) -> dict[str, Any]:
     """优质服务评价指数 from its counts (DOMAIN.md §9): less 0.1 per whole 0.1 point below 95 %."""
     shortfall = 0.0
@@ -140,7 +151,11 @@ class Scope:
 
 
 class MonitoringReport:
-    """Runs the report's queries on one snapshot connection; `build()` returns the JSON document."""
+    """Runs the report's queries on one snapshot connection; `build()` returns the JSON document.
+
+    Counts come from the monthly rollups (whole months) and the snapshot rows (edge days) through
+    `rollups.source`; what cannot be summed from counts (distinct customers per 台区, callers, events
+    of 3 or more calls, exact step quantiles) reads the period's rows."""
 
     def __init__(
         self,
@@ -166,20 +181,8 @@ class MonitoringReport:
             "WHERE top.id = ? AND starts_with(u.path, top.path)",
             [scope.unit_id],
         )
-        start, end = period.bounds()
-        # The period's orders are read by most sections: gathered once (the columns they use).
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE p AS SELECT o.id, o.business_type, o.category, o.customer_id, "
-            "o.transformer_area_id, o.station_id, o.county_id, o.area_class, o.accepted_at, o.step, "
-            "o.step_deadline, o.is_repeat, o.satisfaction, o.event_root FROM orders o "
-            f"WHERE o.accepted_at >= TIMESTAMP '{start.isoformat(sep=' ')}' "
-            f"AND o.accepted_at < TIMESTAMP '{end.isoformat(sep=' ')}' "
-            "AND o.station_id IN (SELECT id FROM scope_stations)"
-        )
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE pc AS SELECT p.*, c.l1, c.l2, c.l3 FROM p "
-            "LEFT JOIN categories c ON c.code = p.category WHERE p.business_type = 'complaint'"
-        )
+        # The period's orders, as a subquery (sorted by acceptance, the snapshot skips the rest).
+        self.p = f"(SELECT * FROM orders WHERE {self._in_period(period)})"
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self.con.execute(sql, list(params)).fetchall()
@@ -196,21 +199,26 @@ class MonitoringReport:
             f"'{end.isoformat(sep=' ')}' AND station_id IN (SELECT id FROM scope_stations)"
         )
 
+    def _counts(self, rollup: str, period: Period | None = None) -> str:
+        """The rollup's rows for a period (this report's by default) and the scope's stations."""
+        chosen = period or self.period
+        return f"({rollups.source(rollup, chosen.start, chosen.end, 'SELECT id FROM scope_stations')})"
+
     # -- sections ---------------------------------------------------------------------------------
     def totals(self) -> dict[str, Any]:
         def figures(period: Period) -> dict[str, Any]:
             orders, complaints, repeats, rated, good = self.one(
-                f"""SELECT count(*), count(*) FILTER (business_type = 'complaint'),
-                       count(*) FILTER (is_repeat),
-                       count(*) FILTER (satisfaction IN {GOOD + BAD}),
-                       count(*) FILTER (satisfaction IN {GOOD})
-                FROM orders WHERE {self._in_period(period)}"""
+                f"""SELECT coalesce(sum(n), 0), coalesce(sum(n) FILTER (business_type = 'complaint'), 0),
+                       coalesce(sum(n) FILTER (is_repeat), 0),
+                       coalesce(sum(n) FILTER (satisfaction IN {GOOD + BAD}), 0),
+                       coalesce(sum(n) FILTER (satisfaction IN {GOOD}), 0)
+                FROM {self._counts("r_orders", period)}"""
             )
             return {
                 **period.as_dict(),
-                "orders": orders,
-                "complaints": complaints,
-                "repeat_calls": repeats,
+                "orders": int(orders),
+                "complaints": int(complaints),
+                "repeat_calls": int(repeats),
                 "repeat_call_rate": _pct(repeats, orders),
                 "satisfaction_rate": _pct(good, rated),
             }
@@ -237,14 +245,18 @@ class MonitoringReport:
             },
         }
 
-    def _counts_by(self, column: str, table: str, period: Period) -> dict[Any, int]:
-        where = self._in_period(period)
-        return dict(self.rows(f"SELECT {column}, count(*) FROM {table} WHERE {where} GROUP BY 1"))
+    def _sums(self, sql: str) -> dict[Any, int]:
+        return {key: int(n) for key, n in self.rows(sql) if n}
 
     def by_type(self) -> list[dict[str, Any]]:
-        now = dict(self.rows("SELECT business_type, count(*) FROM p GROUP BY 1"))
-        before = self._counts_by("business_type", "orders", previous_period(self.period))
-        last = self._counts_by("business_type", "orders", year_before(self.period))
+        def counts(period: Period) -> dict[Any, int]:
+            return self._sums(
+                f"SELECT business_type, sum(n) FROM {self._counts('r_orders', period)} GROUP BY 1"
+            )
+
+        now = counts(self.period)
+        before = counts(previous_period(self.period))
+        last = counts(year_before(self.period))
         total = sum(now.values())
         return [
             {
@@ -259,13 +271,21 @@ class MonitoringReport:
         ]
 
     def complaints_by_category(self) -> dict[str, list[dict[str, Any]]]:
-        total = self.one("SELECT count(*) FROM pc")[0]
         names = dict(self.rows("SELECT code, name FROM categories"))
+
+        def counts(level: str, period: Period) -> dict[Any, int]:
+            return self._sums(
+                f"SELECT c.{level}, sum(r.n) FROM {self._counts('r_categories', period)} r "
+                "LEFT JOIN categories c ON c.code = r.category GROUP BY 1"
+            )
+
         sections: dict[str, list[dict[str, Any]]] = {}
         for level in ("l1", "l2", "l3"):
-            before = self._category_counts(level, previous_period(self.period))
-            last = self._category_counts(level, year_before(self.period))
-            rows = self.rows(f"SELECT {level}, count(*) FROM pc GROUP BY 1 ORDER BY 2 DESC, 1 NULLS LAST")
+            now = counts(level, self.period)
+            before = counts(level, previous_period(self.period))
+            last = counts(level, year_before(self.period))
+            total = sum(now.values())
+            ranked = sorted(now.items(), key=lambda kv: (-kv[1], kv[0] is None, kv[0] or ""))
             sections[level] = [
                 {
                     "code": code,
@@ -275,28 +295,16 @@ class MonitoringReport:
                     "previous": before.get(code, 0),
                     "last_year": last.get(code, 0),
                 }
-                for code, count in rows
+                for code, count in ranked
             ]
         return sections
 
-    def _category_counts(self, level: str, period: Period) -> dict[Any, int]:
-        where = (
-            self._in_period(period)
-            .replace("accepted_at", "o.accepted_at")
-            .replace("station_id", "o.station_id")
-        )
-        return dict(
-            self.rows(
-                f"SELECT c.{level}, count(*) FROM orders o LEFT JOIN categories c ON c.code = o.category "
-                f"WHERE o.business_type = 'complaint' AND {where} GROUP BY 1"
-            )
-        )
-
     def by_area_class(self) -> list[dict[str, Any]]:
         counts = {
-            row[0]: row[1:]
+            row[0]: (int(row[1]), int(row[2]))
             for row in self.rows(
-                "SELECT area_class, count(*), count(*) FILTER (business_type = 'complaint') FROM p GROUP BY 1"
+                "SELECT area_class, sum(n), coalesce(sum(n) FILTER (business_type = 'complaint'), 0) "
+                f"FROM {self._counts('r_orders')} GROUP BY 1"
             )
         }
         complaints = sum(c for _, c in counts.values())
@@ -313,12 +321,13 @@ class MonitoringReport:
 
     def by_unit(self) -> dict[str, list[dict[str, Any]]]:
         result: dict[str, list[dict[str, Any]]] = {}
+        source = self._counts("r_orders")
         for kind, column, key in (("county", "county_id", "counties"), ("station", "station_id", "stations")):
             rows = self.rows(
                 f"""
-                WITH o AS (SELECT {column} AS unit_id, count(*) AS orders,
-                                  count(*) FILTER (business_type = 'complaint') AS complaints
-                           FROM p GROUP BY 1),
+                WITH o AS (SELECT {column} AS unit_id, sum(n) AS orders,
+                                  coalesce(sum(n) FILTER (business_type = 'complaint'), 0) AS complaints
+                           FROM {source} GROUP BY 1),
                      c AS (SELECT s.path, count(*) AS customers FROM customers cu
                            JOIN units s ON s.id = cu.station_id GROUP BY 1)
                 SELECT u.id, u.code, u.name, coalesce(o.orders, 0), coalesce(o.complaints, 0),
@@ -333,8 +342,8 @@ class MonitoringReport:
                     "unit_id": uid,
                     "code": code,
                     "name": name,
-                    "orders": orders,
-                    "complaints": complaints,
+                    "orders": int(orders),
+                    "complaints": int(complaints),
                     "customers": customers,
                     "complaints_per_10k": round(complaints * 10_000 / customers, 2) if customers else None,
                 }
@@ -342,26 +351,23 @@ class MonitoringReport:
             ]
         return result
 
-    def by_hour(self) -> list[dict[str, Any]]:
-        counts = {
-            r[0]: r[1:]
+    def _by_time(self, rollup: str, column: str) -> dict[int, tuple[int, int]]:
+        return {
+            r[0]: (int(r[1]), int(r[2]))
             for r in self.rows(
-                "SELECT hour(accepted_at), count(*), count(*) FILTER (business_type = 'complaint') FROM p GROUP BY 1"
+                f"SELECT {column}, sum(n), sum(complaints) FROM {self._counts(rollup)} GROUP BY 1"
             )
         }
+
+    def by_hour(self) -> list[dict[str, Any]]:
+        counts = self._by_time("r_hours", "hour")
         return [
             {"hour": h, "orders": counts.get(h, (0, 0))[0], "complaints": counts.get(h, (0, 0))[1]}
             for h in range(24)
         ]
 
     def by_weekday(self) -> list[dict[str, Any]]:
-        counts = {
-            r[0]: r[1:]
-            for r in self.rows(
-                "SELECT isodow(accepted_at), count(*), count(*) FILTER (business_type = 'complaint') "
-                "FROM p GROUP BY 1"
-            )
-        }
+        counts = self._by_time("r_weekdays", "weekday")
         return [
             {
                 "weekday": d,
@@ -373,35 +379,43 @@ class MonitoringReport:
         ]
 
     def hotspots(self) -> dict[str, list[dict[str, Any]]]:
-        multi = self.rows(
-            """SELECT transformer_area_id, count(DISTINCT customer_id), count(*) FROM pc
-               WHERE transformer_area_id IS NOT NULL GROUP BY 1
-               HAVING count(DISTINCT customer_id) >= 2 ORDER BY 2 DESC, 3 DESC, 1"""
-        )
+        """From the complaints of the period, the month before it and the same dates a year before
+        (a few percent of the orders), gathered once."""
         month_start = date(self.period.start.year, self.period.start.month, 1)
         window = Period(_add_months(month_start, -1), self.period.end)
-        in_window = self._in_period(window)
+        last = year_before(self.period)
         start, _ = self.period.bounds()
+        self.con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE hc AS
+                SELECT transformer_area_id AS ta, customer_id, accepted_at,
+                       {self._in_period(self.period)} AS inside, {self._in_period(window)} AS in_window,
+                       {self._in_period(last)} AS last_year
+                FROM orders WHERE business_type = 'complaint' AND transformer_area_id IS NOT NULL
+                AND (({self._in_period(window)}) OR ({self._in_period(last)}))"""
+        )
+        multi = self.rows(
+            """SELECT ta, count(DISTINCT customer_id), count(*) FROM hc WHERE inside GROUP BY 1
+               HAVING count(DISTINCT customer_id) >= 2 ORDER BY 2 DESC, 3 DESC, 1"""
+        )
         consecutive = self.rows(
             f"""
-            WITH m AS (SELECT DISTINCT transformer_area_id AS ta, date_trunc('month', accepted_at) AS month,
+            WITH m AS (SELECT DISTINCT ta, date_trunc('month', accepted_at) AS month,
                               accepted_at >= TIMESTAMP '{start.isoformat(sep=" ")}' AS inside
-                       FROM orders WHERE business_type = 'complaint' AND transformer_area_id IS NOT NULL
-                       AND {in_window}),
+                       FROM hc WHERE in_window),
                  hit AS (SELECT DISTINCT a.ta FROM m a JOIN m b
-                         ON b.ta = a.ta AND b.month = a.month - INTERVAL 1 MONTH WHERE a.inside)
+                         ON b.ta = a.ta AND b.month = a.month - INTERVAL 1 MONTH WHERE a.inside),
+                 n AS (SELECT ta, count(*) AS complaints FROM hc WHERE inside AND ta IN (SELECT ta FROM hit)
+                       GROUP BY 1)
             SELECT hit.ta, list(DISTINCT strftime(m.month, '%Y-%m') ORDER BY strftime(m.month, '%Y-%m')),
-                   (SELECT count(*) FROM pc WHERE pc.transformer_area_id = hit.ta)
-            FROM hit JOIN m ON m.ta = hit.ta GROUP BY hit.ta ORDER BY 3 DESC, 1
+                   any_value(n.complaints)
+            FROM hit JOIN m ON m.ta = hit.ta JOIN n ON n.ta = hit.ta GROUP BY hit.ta ORDER BY 3 DESC, 1
             """
         )
-        last = year_before(self.period)
         same_month = self.rows(
-            f"""
-            WITH before AS (SELECT transformer_area_id AS ta, count(*) AS n FROM orders
-                            WHERE business_type = 'complaint' AND {self._in_period(last)} GROUP BY 1)
-            SELECT pc.transformer_area_id, count(*), any_value(before.n) FROM pc
-            JOIN before ON before.ta = pc.transformer_area_id GROUP BY 1 ORDER BY 2 DESC, 1
+            """
+            WITH before AS (SELECT ta, count(*) AS n FROM hc WHERE last_year GROUP BY 1)
+            SELECT hc.ta, count(*), any_value(before.n) FROM hc
+            JOIN before ON before.ta = hc.ta WHERE hc.inside GROUP BY 1 ORDER BY 2 DESC, 1
             """
         )
         areas = self._areas({r[0] for r in (*multi, *consecutive, *same_month)})
@@ -449,25 +463,27 @@ class MonitoringReport:
             return {cid: (account, name) for cid, account, name in conn.execute(stmt)}
 
     def callers(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        repeat_total = self.one(
-            """SELECT count(*), coalesce(sum(n), 0) FROM (SELECT customer_id, count(*) AS n FROM p
-               WHERE customer_id IS NOT NULL GROUP BY 1 HAVING count(*) >= 2)"""
+        # One pass over the period's orders: every customer with 2 or more of them.
+        self.con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE rc AS
+                SELECT customer_id, count(*) AS n, count(*) FILTER (business_type = 'complaint') AS complaints,
+                       count(*) FILTER (is_repeat) AS repeats
+                FROM {self.p} WHERE customer_id IS NOT NULL GROUP BY 1 HAVING count(*) >= 2"""
         )
+        repeat_total = self.one("SELECT count(*), coalesce(sum(n), 0) FROM rc")
         repeat_top = self.rows(
-            f"""SELECT customer_id, count(*), count(*) FILTER (business_type = 'complaint'),
-                       count(*) FILTER (is_repeat)
-                FROM p WHERE customer_id IS NOT NULL GROUP BY 1 HAVING count(*) >= 2
-                ORDER BY 2 DESC, 3 DESC, 1 LIMIT {TOP}"""
+            f"SELECT customer_id, n, complaints, repeats FROM rc ORDER BY 2 DESC, 3 DESC, 1 LIMIT {TOP}"
         )
+        sensitive = f"""(SELECT p.* FROM {self.p} p
+            WHERE p.customer_id IN (SELECT id FROM customers WHERE is_sensitive))"""
         sensitive_total = self.one(
-            """SELECT count(DISTINCT p.customer_id), count(*), count(*) FILTER (p.business_type = 'complaint')
-               FROM p JOIN customers c ON c.id = p.customer_id WHERE c.is_sensitive"""
+            f"""SELECT count(DISTINCT customer_id), count(*), count(*) FILTER (business_type = 'complaint')
+               FROM {sensitive}"""
         )
         sensitive_top = self.rows(
-            f"""SELECT p.customer_id, count(*), count(*) FILTER (p.business_type = 'complaint'),
-                       count(*) FILTER (p.is_repeat)
-                FROM p JOIN customers c ON c.id = p.customer_id WHERE c.is_sensitive
-                GROUP BY 1 ORDER BY 2 DESC, 3 DESC, 1 LIMIT {TOP}"""
+            f"""SELECT customer_id, count(*), count(*) FILTER (business_type = 'complaint'),
+                       count(*) FILTER (is_repeat)
+                FROM {sensitive} GROUP BY 1 ORDER BY 2 DESC, 3 DESC, 1 LIMIT {TOP}"""
         )
         people = self._customers([r[0] for r in (*repeat_top, *sensitive_top)])
 
@@ -485,32 +501,20 @@ class MonitoringReport:
             ]
 
         repeat = {"customers": repeat_total[0], "orders": int(repeat_total[1]), "top": listing(repeat_top)}
-        sensitive = {
+        sensitive_section = {
             "customers": sensitive_total[0],
             "orders": sensitive_total[1],
             "complaints": sensitive_total[2],
             "top": listing(sensitive_top),
         }
-        return repeat, sensitive
+        return repeat, sensitive_section
 
     def steps(self) -> dict[str, Any]:
-        start, end = self.period.bounds()
         now = self.refreshed_at.replace(tzinfo=None)
         level = "county" if self.scope.kind == "city" else "station"
+        unit = "county_id" if level == "county" else "unit_id"
+        finished = self._finished_steps(unit)
         open_list = ",".join(f"'{s}'" for s in OPEN_STEPS)
-        # Finished steps (quantiles over whole seconds, one sort for both) and open ones, each grouped
-        # per step and per step and unit in one pass.
-        finished = self.rows(
-            f"""
-            SELECT grouping(u), step, u, count(*), quantile_cont(seconds, [0.5, 0.9]), max(seconds),
-                   count(*) FILTER (late), count(*) FILTER (has_deadline)
-            FROM (SELECT step, {"county_id" if level == "county" else "unit_id"} AS u, seconds, late, has_deadline
-                  FROM steps WHERE accepted_at >= ? AND accepted_at < ?
-                  AND unit_id IN (SELECT id FROM scope_stations))
-            GROUP BY GROUPING SETS ((step), (step, u))
-            """,
-            [start, end],
-        )
         waiting = {
             (r[0], r[1], r[2]): r[3:]
             for r in self.rows(
@@ -518,7 +522,7 @@ class MonitoringReport:
                 SELECT grouping(u), step, u, count(*), count(*) FILTER (step_deadline < ?),
                        count(*) FILTER (step_deadline IS NOT NULL)
                 FROM (SELECT step, {"county_id" if level == "county" else "station_id"} AS u, step_deadline
-                      FROM p WHERE step IN ({open_list}))
+                      FROM {self.p} WHERE step IN ({open_list}))
                 GROUP BY GROUPING SETS ((step), (step, u))
                 """,
                 [now],
@@ -533,7 +537,7 @@ class MonitoringReport:
         for (
             per_step,
             step,
-            unit,
+            unit_id,
             done,
             quantiles,
             longest,
@@ -560,12 +564,70 @@ class MonitoringReport:
             if per_step:
                 by_step.append(item)
             else:
-                by_unit.append({"unit_id": unit, "unit": names.get(unit, ""), **item})
+                by_unit.append({"unit_id": unit_id, "unit": names.get(unit_id, ""), **item})
         return steps_section(by_step, by_unit, level)
 
+    def _finished_steps(self, unit: str) -> list[tuple[Any, ...]]:
+        """(per step?, step, unit, count, [median, p90], max, late, with deadline) for finished steps,
+        per step and per step and unit. Exact quantiles in two passes: the rollup's duration buckets
+        say which bucket holds each wanted rank and where in it; only those buckets' rows are then
+        read and sorted."""
+        self.con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE sh AS
+                SELECT grouping({unit}) AS per_step, step, {unit} AS u, bucket, sum(n) AS n,
+                       sum(late) AS late, sum(with_deadline) AS with_deadline, max(longest) AS longest
+                FROM {self._counts("r_steps")} GROUP BY GROUPING SETS ((step, bucket), (step, {unit}, bucket))"""
+        )
+        groups = self.rows(
+            """SELECT per_step, step, u, sum(n), max(longest), sum(late), sum(with_deadline)
+               FROM sh GROUP BY ALL HAVING sum(n) > 0"""
+        )
+        self.con.execute(
+            """CREATE OR REPLACE TEMP TABLE picks AS
+               WITH t AS (SELECT per_step, step, u, sum(n) AS total FROM sh GROUP BY ALL HAVING sum(n) > 0),
+                    wanted AS (SELECT DISTINCT per_step, step, u, unnest([
+                                   floor((total - 1) * 0.5), ceil((total - 1) * 0.5),
+                                   floor((total - 1) * 0.9), ceil((total - 1) * 0.9)]) AS rank FROM t),
+                    c AS (SELECT per_step, step, u, bucket, n,
+                                 sum(n) OVER (PARTITION BY per_step, step, u ORDER BY bucket) - n AS below
+                          FROM sh WHERE n > 0)
+               SELECT w.per_step, w.step, w.u, w.rank, c.bucket, CAST(w.rank - c.below AS BIGINT) AS offset
+               FROM wanted w JOIN c ON c.per_step = w.per_step AND c.step = w.step
+                    AND c.u IS NOT DISTINCT FROM w.u AND w.rank >= c.below AND w.rank < c.below + c.n"""
+        )
+        # One pass over the period's steps in the buckets wanted: how many took each whole second.
+        self.con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE sv AS
+                SELECT step, {unit} AS u, bucket, seconds, count(*) AS n FROM steps
+                WHERE {self._in_period(self.period).replace("station_id", "unit_id")}
+                AND (step, bucket) IN (SELECT DISTINCT step, bucket FROM picks) GROUP BY ALL"""
+        )
+        values: dict[tuple[Any, ...], dict[int, int]] = {}
+        for per_step, counts in (
+            (0, "sv"),
+            (1, "(SELECT step, NULL AS u, bucket, seconds, sum(n) AS n FROM sv GROUP BY ALL)"),
+        ):
+            found = self.rows(
+                f"""WITH c AS (SELECT step, u, bucket, seconds, n,
+                                      sum(n) OVER (PARTITION BY step, u, bucket ORDER BY seconds) - n AS below
+                               FROM {counts})
+                    SELECT p.step, p.u, p.rank, c.seconds FROM picks p
+                    JOIN c ON c.step = p.step AND c.u IS NOT DISTINCT FROM p.u AND c.bucket = p.bucket
+                         AND p.offset >= c.below AND p.offset < c.below + c.n
+                    WHERE p.per_step = {per_step}"""
+            )
+            for step, u, rank, value in found:
+                values.setdefault((per_step, step, u), {})[int(rank)] = int(value)
+        result = []
+        for per_step, step, u, total, longest, late, with_deadline in groups:
+            ranked = values[(1 if per_step else 0, step, u)]
+            quantiles = [_quantile(ranked.__getitem__, int(total), q) for q in (0.5, 0.9)]
+            result.append((per_step, step, u, int(total), quantiles, longest, int(late), int(with_deadline)))
+        return result
+
     def satisfaction(self) -> tuple[float | None, list[dict[str, Any]]]:
-        counts = dict(
-            self.rows("SELECT satisfaction, count(*) FROM p WHERE satisfaction IS NOT NULL GROUP BY 1")
+        counts = self._sums(
+            f"SELECT satisfaction, sum(n) FROM {self._counts('r_orders')} WHERE satisfaction IS NOT NULL GROUP BY 1"
         )
         good = sum(counts.get(k, 0) for k in GOOD)
         rated = good + sum(counts.get(k, 0) for k in BAD)
@@ -573,15 +635,17 @@ class MonitoringReport:
         return _pct(good, rated), breakdown
 
     def service_index(self, satisfaction_rate: float | None) -> dict[str, Any]:
-        handled_rows = """SELECT * FROM p WHERE business_type NOT IN ('fault_repair', 'praise')
-            AND NOT (business_type = 'consultation' AND id IN
-                     (SELECT order_id FROM steps WHERE action = 'resolve' AND step = 'pending_dispatch'))"""
-        handled, events = self.one(
-            f"""WITH h AS ({handled_rows}),
-                     e AS (SELECT event_root FROM h GROUP BY 1 HAVING count(*) >= 3)
-                SELECT (SELECT count(*) FROM h), (SELECT count(*) FROM e)"""
-        )
-        return service_index_figures(handled, events, satisfaction_rate)
+        handled_only = """business_type NOT IN ('fault_repair', 'praise')
+            AND NOT (business_type = 'consultation' AND first_contact)"""
+        handled = self.one(
+            f"SELECT coalesce(sum(n), 0) FROM {self._counts('r_orders')} WHERE {handled_only}"
+        )[0]
+        # Only orders of events with more than one order (`linked`) can make an event of 3 calls.
+        events = self.one(
+            f"""SELECT count(*) FROM (SELECT event_root FROM {self.p}
+                WHERE linked AND {handled_only} GROUP BY 1 HAVING count(*) >= 3)"""
+        )[0]
+        return service_index_figures(int(handled), events, satisfaction_rate)
 
     # -- the document -----------------------------------------------------------------------------
     def build(self) -> dict[str, Any]:

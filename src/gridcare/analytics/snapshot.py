@@ -39,9 +39,10 @@ from typing import Any
 import duckdb
 from sqlalchemy import Engine
 
+from gridcare.analytics import rollups
 from gridcare.db import is_sqlite
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 GAP_MINUTES = 15
 CUSTOMER_MARGIN = timedelta(minutes=10)
 ID_CHUNK = 5000
@@ -53,11 +54,11 @@ CREATE TABLE orders (
     customer_id BIGINT, transformer_area_id BIGINT, station_id BIGINT, county_id BIGINT,
     area_class VARCHAR, accepted_at TIMESTAMP, step VARCHAR, step_entered_at TIMESTAMP,
     step_deadline TIMESTAMP, is_repeat BOOLEAN, repeat_of_id BIGINT, urged_order_id BIGINT,
-    satisfaction VARCHAR, imported BOOLEAN, event_root BIGINT
+    satisfaction VARCHAR, imported BOOLEAN, event_root BIGINT, first_contact BOOLEAN, linked BOOLEAN
 );
 CREATE TABLE steps (
     event_id BIGINT, order_id BIGINT, step VARCHAR, action VARCHAR, unit_id BIGINT, county_id BIGINT,
-    accepted_at TIMESTAMP, seconds INTEGER, has_deadline BOOLEAN, late BOOLEAN
+    accepted_at TIMESTAMP, seconds INTEGER, has_deadline BOOLEAN, late BOOLEAN, bucket SMALLINT
 );
 CREATE TABLE customers (id BIGINT, station_id BIGINT, is_sensitive BOOLEAN);
 CREATE TABLE units (id BIGINT, code VARCHAR, name VARCHAR, kind VARCHAR, parent_id BIGINT, path VARCHAR);
@@ -262,14 +263,18 @@ class Snapshot:
                 for table in ("meta", "orders", "steps", "customers", "units", "categories"):
                     con.execute(f"DROP TABLE IF EXISTS {table}")
                 con.execute(_SCHEMA)
-                meta = {"last_event": None, "gaps": [], "customers_mark": None}
+                rollups.create(con)
+                meta = {"last_event": None, "gaps": [], "customers_mark": None, "rollup_sizes": {}}
             con.execute("BEGIN")
             try:
                 events, gaps, last_event = self._events(con, folder, meta, now, full)
                 orders = self._orders(con, folder, full)
                 self._dimensions(con)
-                self._steps(con, int(meta["last_event"][0]) if meta.get("last_event") else 0)
+                self._steps(con, int(meta["last_event"][0]) if meta.get("last_event") else 0, full)
                 customers, mark = self._customers(con, folder, meta.get("customers_mark"), full)
+                if full:
+                    rollups.build(con)
+                sizes = rollups.compact(con, {} if full else meta.get("rollup_sizes", {}))
                 self._set_meta(
                     con,
                     {
@@ -278,11 +283,12 @@ class Snapshot:
                         "last_event": last_event,
                         "gaps": gaps,
                         "customers_mark": mark,
+                        "rollup_sizes": sizes,
                         "refreshed_at": now.isoformat(),
                     },
                 )
-                con.execute("DROP TABLE IF EXISTS new_events")
-                con.execute("DROP TABLE IF EXISTS changed")
+                for temp in ("new_events", "changed", "old_orders", "new_steps"):
+                    con.execute(f"DROP TABLE IF EXISTS {temp}")
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
@@ -349,23 +355,43 @@ class Snapshot:
                         self.engine, _select(self.engine, "work_orders", _ORDER_COLUMNS, where), part
                     )
                     out.write(part.read_text())
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE old_orders AS SELECT * FROM orders WHERE id IN (SELECT id FROM changed)"
+            )
             con.execute("DELETE FROM orders WHERE id IN (SELECT id FROM changed)")
+        # A consultation resolved at its first step (first contact) stays so: the flag is carried over.
+        first_contact = (
+            "id IN (SELECT order_id FROM new_events WHERE action = 'resolve' AND from_step = 'pending_dispatch' "
+            "AND to_step IS NOT NULL AND step_entered_at IS NOT NULL)"
+        )
+        linked = "false"
+        if not full:
+            first_contact += " OR id IN (SELECT id FROM old_orders WHERE first_contact)"
+            linked = "id IN (SELECT id FROM old_orders WHERE linked)"
+        # Sorted by acceptance time, so a period's rows sit together and the rest is skipped.
         con.execute(
             f"""
             INSERT INTO orders
             SELECT id, number, business_type, category, channel, customer_id, transformer_area_id,
                    station_id, county_id, area_class, accepted_at + INTERVAL 8 HOUR, step,
                    step_entered_at, step_deadline, is_repeat IN {_TRUE}, repeat_of_id, urged_order_id,
-                   satisfaction, imported IN {_TRUE}, coalesce(repeat_of_id, urged_order_id, id)
-            FROM {_read_csv(file, _ORDER_COLUMNS)} ORDER BY id
+                   satisfaction, imported IN {_TRUE}, coalesce(repeat_of_id, urged_order_id, id),
+                   {first_contact}, {linked}
+            FROM {_read_csv(file, _ORDER_COLUMNS)} ORDER BY accepted_at, id
             """
         )
         self._event_roots(con, full)
+        if not full:
+            rollups.add_orders(
+                con, "old_orders", "(SELECT * FROM orders WHERE id IN (SELECT id FROM changed))"
+            )
         return count
 
     @staticmethod
     def _event_roots(con: duckdb.DuckDBPyConnection, full: bool) -> None:
-        """Repeat calls and urgings belong to the event their first call opened: follow links to the root."""
+        """Repeat calls and urgings belong to the event their first call opened: follow links to the
+        root. `linked` marks the orders of events with more than one order (the only ones the service
+        index's "3 or more calls" can count), so that count reads a few rows, not all."""
         only_changed = "" if full else "AND o.id IN (SELECT id FROM changed)"
         for _ in range(50):
             row = con.execute(
@@ -376,26 +402,46 @@ class Snapshot:
             ).fetchone()
             if not row or not row[0]:
                 break
+        roots = "SELECT event_root FROM orders WHERE event_root <> id"
+        if not full:
+            roots += " AND id IN (SELECT id FROM changed)"
+        con.execute(
+            f"UPDATE orders SET linked = true WHERE NOT linked AND (event_root <> id OR id IN ({roots}))"
+        )
 
     @staticmethod
-    def _steps(con: duckdb.DuckDBPyConnection, after: int) -> None:
-        # Only a late-committed id (a gap re-read) can be there already; newer ids cannot.
-        late = con.execute("SELECT count(*) FROM new_events WHERE id <= ?", [after]).fetchone()
-        if late and late[0]:
-            con.execute(
-                "DELETE FROM steps WHERE event_id IN (SELECT id FROM new_events WHERE id <= ?)", [after]
-            )
+    def _steps(con: duckdb.DuckDBPyConnection, after: int, full: bool) -> None:
         con.execute(
-            """
-            INSERT INTO steps
-            SELECT e.id, e.order_id, e.from_step, e.action, e.step_unit_id, u.parent_id, o.accepted_at,
-                   date_diff('second', e.step_entered_at, e.at),
-                   e.step_deadline IS NOT NULL, e.step_deadline IS NOT NULL AND e.at > e.step_deadline
-            FROM new_events e JOIN orders o ON o.id = e.order_id LEFT JOIN units u ON u.id = e.step_unit_id
-            WHERE e.from_step IS NOT NULL AND e.to_step IS NOT NULL AND e.step_entered_at IS NOT NULL
-            ORDER BY e.id
+            f"""
+            CREATE OR REPLACE TEMP TABLE new_steps AS
+            SELECT *, {rollups.BUCKET} AS bucket FROM (
+                SELECT e.id AS event_id, e.order_id, e.from_step AS step, e.action, e.step_unit_id AS unit_id,
+                       u.parent_id AS county_id, o.accepted_at,
+                       CAST(date_diff('second', e.step_entered_at, e.at) AS INTEGER) AS seconds,
+                       e.step_deadline IS NOT NULL AS has_deadline,
+                       e.step_deadline IS NOT NULL AND e.at > e.step_deadline AS late
+                FROM new_events e JOIN orders o ON o.id = e.order_id LEFT JOIN units u ON u.id = e.step_unit_id
+                WHERE e.from_step IS NOT NULL AND e.to_step IS NOT NULL AND e.step_entered_at IS NOT NULL)
+            ORDER BY accepted_at, event_id
             """
         )
+        # Only a late-committed id (a gap re-read) can be there already; newer ids cannot. Its months
+        # are then recounted rather than counted twice.
+        row = con.execute("SELECT count(*) FROM new_steps WHERE event_id <= ?", [after]).fetchone()
+        months = []
+        if row and row[0]:
+            late = "SELECT event_id FROM new_steps WHERE event_id <= ?"
+            months = [
+                r[0]
+                for r in con.execute(
+                    f"SELECT DISTINCT {rollups.MONTH} FROM new_steps WHERE event_id IN ({late})", [after]
+                ).fetchall()
+            ]
+            con.execute(f"DELETE FROM steps WHERE event_id IN ({late})", [after])
+        con.execute("INSERT INTO steps SELECT * FROM new_steps")
+        if not full:
+            rollups.add_steps(con, "new_steps")
+            rollups.rebuild_months(con, "r_steps", months)
 
     def _customers(
         self, con: duckdb.DuckDBPyConnection, folder: Path, mark: str | None, full: bool
