@@ -99,6 +99,10 @@ def _minutes(seconds: Any) -> float | None:
     return None if seconds is None else round(float(seconds) / 60.0, 1)
 
 
+def _literal(text: str) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
 def _quantile(value_at: Callable[[int], int], count: int, q: float) -> float:
     """The q-quantile of `count` sorted values, read by rank, linearly interpolated between the two
     nearest ranks as numpy and pandas do (their `linear` method, to the last bit)."""
@@ -595,12 +599,23 @@ class MonitoringReport:
                FROM wanted w JOIN c ON c.per_step = w.per_step AND c.step = w.step
                     AND c.u IS NOT DISTINCT FROM w.u AND w.rank >= c.below AND w.rank < c.below + c.n"""
         )
-        # One pass over the period's steps in the buckets wanted: how many took each whole second.
+        # The period's steps in the buckets wanted, counted per whole second. Steps are stored sorted by
+        # month, step and bucket, so each run of buckets is a few row groups a month.
+        period = self._in_period(self.period).replace("station_id", "unit_id")
+        wanted = self.rows("SELECT DISTINCT step, bucket FROM picks ORDER BY 1, 2")
+        runs: list[list[Any]] = []
+        for step, bucket in wanted:
+            if runs and runs[-1][0] == step and runs[-1][2] == bucket - 1:
+                runs[-1][2] = bucket
+            else:
+                runs.append([step, bucket, bucket])
+        parts = [
+            f"SELECT step, {unit} AS u, bucket, seconds, count(*) AS n FROM steps WHERE {period} "
+            f"AND step = {_literal(step)} AND bucket BETWEEN {int(low)} AND {int(high)} GROUP BY ALL"
+            for step, low, high in runs
+        ] or ["SELECT NULL AS step, NULL AS u, NULL AS bucket, NULL AS seconds, 0 AS n WHERE false"]
         self.con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE sv AS
-                SELECT step, {unit} AS u, bucket, seconds, count(*) AS n FROM steps
-                WHERE {self._in_period(self.period).replace("station_id", "unit_id")}
-                AND (step, bucket) IN (SELECT DISTINCT step, bucket FROM picks) GROUP BY ALL"""
+            "CREATE OR REPLACE TEMP TABLE sv AS " + " UNION ALL ".join(f"({part})" for part in parts)
         )
         values: dict[tuple[Any, ...], dict[int, int]] = {}
         for per_step, counts in (

@@ -20,6 +20,8 @@ from datetime import date, datetime, time, timedelta
 import duckdb
 
 MONTH = "CAST(date_trunc('month', accepted_at) AS DATE)"
+# How the snapshot's steps are laid out (see Snapshot._cluster_steps).
+STEP_ORDER = f"{MONTH}, step, bucket"
 # Durations grouped on a logarithmic scale, 16 buckets per doubling (each about 4.4 % wide). The
 # bucket only has to grow with the duration: a quantile is found in the buckets' counts first, then
 # read exactly from the rows of the one bucket it falls in.

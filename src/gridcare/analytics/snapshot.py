@@ -46,6 +46,7 @@ SCHEMA_VERSION = 3
 GAP_MINUTES = 15
 CUSTOMER_MARGIN = timedelta(minutes=10)
 ID_CHUNK = 5000
+CLUSTER_ROWS = 1_000_000
 
 _SCHEMA = """
 CREATE TABLE meta (key VARCHAR, value VARCHAR);
@@ -270,7 +271,10 @@ class Snapshot:
                 events, gaps, last_event = self._events(con, folder, meta, now, full)
                 orders = self._orders(con, folder, full)
                 self._dimensions(con)
-                self._steps(con, int(meta["last_event"][0]) if meta.get("last_event") else 0, full)
+                added = self._steps(con, int(meta["last_event"][0]) if meta.get("last_event") else 0, full)
+                tail = self._cluster_steps(
+                    con, {} if full else meta.get("steps_tail", {}), (0, []) if full else added
+                )
                 customers, mark = self._customers(con, folder, meta.get("customers_mark"), full)
                 if full:
                     rollups.build(con)
@@ -284,6 +288,7 @@ class Snapshot:
                         "gaps": gaps,
                         "customers_mark": mark,
                         "rollup_sizes": sizes,
+                        "steps_tail": tail,
                         "refreshed_at": now.isoformat(),
                     },
                 )
@@ -410,7 +415,8 @@ class Snapshot:
         )
 
     @staticmethod
-    def _steps(con: duckdb.DuckDBPyConnection, after: int, full: bool) -> None:
+    def _steps(con: duckdb.DuckDBPyConnection, after: int, full: bool) -> tuple[int, list[str]]:
+        """New steps in, sorted by month, step and duration bucket; how many and their months."""
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE new_steps AS
@@ -422,7 +428,7 @@ class Snapshot:
                        e.step_deadline IS NOT NULL AND e.at > e.step_deadline AS late
                 FROM new_events e JOIN orders o ON o.id = e.order_id LEFT JOIN units u ON u.id = e.step_unit_id
                 WHERE e.from_step IS NOT NULL AND e.to_step IS NOT NULL AND e.step_entered_at IS NOT NULL)
-            ORDER BY accepted_at, event_id
+            ORDER BY {rollups.STEP_ORDER}
             """
         )
         # Only a late-committed id (a gap re-read) can be there already; newer ids cannot. Its months
@@ -442,6 +448,33 @@ class Snapshot:
         if not full:
             rollups.add_steps(con, "new_steps")
             rollups.rebuild_months(con, "r_steps", months)
+        added = con.execute(
+            f"SELECT count(*), list(DISTINCT CAST({rollups.MONTH} AS VARCHAR)) FROM new_steps"
+        ).fetchone()
+        return (int(added[0]), sorted(added[1] or [])) if added else (0, [])
+
+    @staticmethod
+    def _cluster_steps(
+        con: duckdb.DuckDBPyConnection, tail: dict[str, Any], added: tuple[int, list[str]]
+    ) -> dict[str, Any]:
+        """Steps sit sorted by month, step and duration bucket, so the exact quantile's second pass
+        reads only the row groups of the buckets it wants. Steps added since are appended in batches;
+        once they pass `CLUSTER_ROWS`, the months they fell in are sorted again. The tail after."""
+        rows = int(tail.get("rows", 0)) + added[0]
+        months = sorted(set(tail.get("months", [])) | set(added[1]))
+        if rows < CLUSTER_ROWS:
+            return {"rows": rows, "months": months}
+        for month in months:
+            start = datetime.fromisoformat(month)
+            end = (start + timedelta(days=32)).replace(day=1)
+            within = f"accepted_at >= TIMESTAMP '{start.isoformat(sep=' ')}' AND accepted_at < TIMESTAMP '{end.isoformat(sep=' ')}'"
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE moved AS SELECT * FROM steps WHERE {within} ORDER BY {rollups.STEP_ORDER}"
+            )
+            con.execute(f"DELETE FROM steps WHERE {within}")
+            con.execute("INSERT INTO steps SELECT * FROM moved")
+            con.execute("DROP TABLE moved")
+        return {"rows": 0, "months": []}
 
     def _customers(
         self, con: duckdb.DuckDBPyConnection, folder: Path, mark: str | None, full: bool
