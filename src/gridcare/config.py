@@ -42,6 +42,25 @@ class Settings(BaseSettings):
     # Analytics (reports): the DuckDB snapshot file; unset = beside a SQLite database, else
     # ./gridcare-analytics.duckdb.
     analytics_path: Path | None = None
+    # Outage notices (DOMAIN.md §7, §10): who signs them, which channels reach customers and village
+    # liaisons, and the gateways. Unset gateways: the "file" channel writes notices to `notice_file`.
+    notice_signature: str = "供电公司"
+    customer_channels: str = Field(default="file", description="comma list of sms, wechat, file")
+    liaison_channel: str = Field(default="file", pattern="^(sms|wechat|email|file|none)$")
+    notice_file: Path = Path("notices.jsonl")
+    sms_url: str | None = None
+    sms_secret: str | None = None
+    wechat_url: str | None = None
+    wechat_secret: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "noreply@gridcare.local"
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    outbox_batch_size: int = 1000
+    outbox_max_attempts: int = 8
+    outbox_lease_seconds: int = 120
 
     def resolved_secret_key(self) -> str:
         """The token signing key: configured, or persisted beside the app so all workers share it."""

@@ -1,0 +1,135 @@
+"""Queries for outages: the topology below a scope, the customers it reaches, the outages of a 台区."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Select, func, insert, literal, or_, select
+from sqlalchemy.orm import Session
+
+from gridcare.models import (
+    BranchSwitch,
+    Customer,
+    Feeder,
+    Outage,
+    OutageCustomer,
+    OutageScopeItem,
+    TransformerArea,
+    Unit,
+    Village,
+)
+from gridcare.outages.schemas import OutageScope
+
+ACTIVE = ("announced", "confirmed", "predicted", "in_progress", "planned")
+
+
+def areas_below(scope: OutageScope) -> Select[int]:
+    """The ids of the 台区 a scope covers: behind its feeders, behind its switches, and those named."""
+    conditions = []
+    if scope.feeders:
+        conditions.append(TransformerArea.feeder_id.in_(scope.feeders))
+    if scope.branch_switches:
+        conditions.append(TransformerArea.branch_switch_id.in_(scope.branch_switches))
+    if scope.transformer_areas:
+        conditions.append(TransformerArea.id.in_(scope.transformer_areas))
+    return select(TransformerArea.id).where(or_(*conditions))
+
+
+def missing_elements(session: Session, scope: OutageScope) -> list[dict[str, object]]:
+    """Scope ids that do not exist, as error details (field, id)."""
+    details: list[dict[str, object]] = []
+    for field, model, ids in (
+        ("feeders", Feeder, scope.feeders),
+        ("branch_switches", BranchSwitch, scope.branch_switches),
+        ("transformer_areas", TransformerArea, scope.transformer_areas),
+    ):
+        if not ids:
+            continue
+        found = set(session.scalars(select(model.id).where(model.id.in_(ids))))
+        details += [{"field": f"scope.{field}", "id": i, "reason": "不存在"} for i in ids if i not in found]
+    return details
+
+
+def area_summary(session: Session, scope: OutageScope) -> tuple[int, int, int, list[int], list[str]]:
+    """(台区, customers, important customers, station ids, village names) of a scope, without saving."""
+    areas = areas_below(scope).subquery()
+    customers, important = session.execute(
+        select(func.count(), func.count().filter(Customer.is_important)).where(
+            Customer.transformer_area_id.in_(select(areas.c.id))
+        )
+    ).one()
+    stations = list(
+        session.scalars(
+            select(TransformerArea.station_id).where(TransformerArea.id.in_(select(areas.c.id))).distinct()
+        )
+    )
+    count = session.scalar(select(func.count()).select_from(areas)) or 0
+    villages = list(
+        session.scalars(
+            select(Village.name)
+            .join(TransformerArea, TransformerArea.village_id == Village.id)
+            .where(TransformerArea.id.in_(select(areas.c.id)))
+            .distinct()
+            .order_by(Village.name)
+            .limit(6)
+        )
+    )
+    return count, int(customers), int(important or 0), stations, villages
+
+
+def save_scope(session: Session, outage_id: int, scope: OutageScope) -> None:
+    rows = [
+        {"outage_id": outage_id, "element": element, "element_id": i}
+        for element, ids in (
+            ("feeder", scope.feeders),
+            ("branch_switch", scope.branch_switches),
+            ("transformer_area", scope.transformer_areas),
+        )
+        for i in sorted(set(ids))
+    ]
+    session.execute(insert(OutageScopeItem), rows)
+
+
+def save_affected(session: Session, outage_id: int, scope: OutageScope) -> tuple[int, int]:
+    """Keep the customers the scope reaches now with the outage (one INSERT … SELECT); (customers, 台区)."""
+    areas = areas_below(scope)
+    session.execute(
+        insert(OutageCustomer).from_select(
+            ["outage_id", "customer_id", "transformer_area_id", "is_important"],
+            select(
+                literal(outage_id),
+                Customer.id,
+                Customer.transformer_area_id,
+                Customer.is_important,
+            ).where(Customer.transformer_area_id.in_(areas)),
+        )
+    )
+    customers = session.scalar(select(func.count()).where(OutageCustomer.outage_id == outage_id)) or 0
+    count = session.scalar(select(func.count()).select_from(areas.subquery())) or 0
+    return int(customers), int(count)
+
+
+def county_of(session: Session, station_ids: Sequence[int]) -> int | None:
+    if not station_ids:
+        return None
+    return session.scalar(select(Unit.parent_id).where(Unit.id == station_ids[0]))
+
+
+def outages_of_area(session: Session, transformer_area_id: int, *, after: datetime) -> list[Outage]:
+    """Outages touching a 台区 that are active or still to come (for the agent taking a call)."""
+    return list(
+        session.scalars(
+            select(Outage)
+            .where(
+                Outage.id.in_(
+                    select(OutageCustomer.outage_id)
+                    .where(OutageCustomer.transformer_area_id == transformer_area_id)
+                    .distinct()
+                ),
+                Outage.status.in_(ACTIVE),
+                Outage.expected_restore_at >= after,
+            )
+            .order_by(Outage.planned_start)
+        )
+    )
