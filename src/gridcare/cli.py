@@ -20,6 +20,7 @@ from gridcare.models.enums import Role
 
 if TYPE_CHECKING:
     from gridcare.calendar import WorkCalendar
+    from gridcare.notify.outbox import DeliveryResult
 
 app = typer.Typer(help="GridCare 95598 供电服务平台命令行", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="数据库迁移", no_args_is_help=True)
@@ -255,10 +256,11 @@ def worker(
     once: Annotated[bool, typer.Option("--once", help="只扫描一次后退出")] = False,
     interval: Annotated[int | None, typer.Option(help="扫描间隔秒数（默认取配置，60 秒）")] = None,
 ) -> None:
-    """后台任务：每分钟扫描即将超时与已超时的工单环节，写入预警事件并通知环节处理人；刷新报表快照。"""
+    """后台任务：每分钟扫描即将超时与已超时的工单环节，写入预警事件并通知环节处理人；发送停电通知；刷新报表快照。"""
     import time as _time
 
     from gridcare.analytics.service import snapshot
+    from gridcare.notify.outbox import deliver_all
     from gridcare.workorders.tasks import scan_due
 
     settings = get_settings()
@@ -273,6 +275,7 @@ def worker(
             typer.echo(
                 f"超时扫描：预警 {result.warnings}，超时 {result.breaches}（{_time.perf_counter() - started:.2f} 秒）"
             )
+            _echo_delivery(deliver_all(factory, settings, budget_seconds=max(pause - 10, 5)))
             refreshed = analytics.refresh()
             typer.echo(
                 f"报表快照{'重建' if refreshed.full else '刷新'}：工单 {refreshed.orders}，事件 {refreshed.events}"
@@ -281,6 +284,43 @@ def worker(
             if once:
                 return
             _time.sleep(pause)
+    except KeyboardInterrupt:
+        typer.echo("已停止")
+    finally:
+        engine.dispose()
+
+
+def _echo_delivery(result: DeliveryResult) -> None:
+    if not result.claimed:
+        return
+    typer.echo(
+        f"通知发送：成功 {result.sent}，待重试 {result.retrying}，失败 {result.failed}（{result.seconds:.2f} 秒）"
+    )
+    for error, count in sorted(result.errors.items(), key=lambda kv: -kv[1])[:5]:
+        typer.echo(f"  {count} 条：{error}")
+
+
+@app.command()
+def deliver(
+    once: Annotated[bool, typer.Option("--once", help="发完当前到期的通知后退出")] = False,
+    interval: Annotated[float, typer.Option(help="无通知时的轮询间隔秒数")] = 2.0,
+) -> None:
+    """发送通知发件箱中到期的通知（短信、微信、邮件、村联络员汇总、文件），失败的按退避重试。"""
+    import time as _time
+
+    from gridcare.notify.outbox import deliver_all
+
+    settings = get_settings()
+    engine = make_engine(settings)
+    factory = make_session_factory(engine)
+    try:
+        while True:
+            result = deliver_all(factory, settings, budget_seconds=30.0)
+            _echo_delivery(result)
+            if once:
+                return
+            if result.claimed < settings.outbox_batch_size:
+                _time.sleep(interval)
     except KeyboardInterrupt:
         typer.echo("已停止")
     finally:
