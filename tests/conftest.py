@@ -96,6 +96,7 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         secret_key="test-secret-key-for-gridcare-tests-only",
         secret_key_file=tmp_path_factory.mktemp("secret") / "key",
         analytics_path=tmp_path_factory.mktemp("analytics") / "snapshot.duckdb",
+        notice_file=tmp_path_factory.mktemp("notices") / "notices.jsonl",
         login_max_failures=5,
         login_window_seconds=300,
     )

@@ -72,6 +72,7 @@ def demo_site(
         secret_key="browser-test-secret-key-gridcare",
         secret_key_file=tmp_path_factory.mktemp("browser-secret") / "key",
         analytics_path=tmp_path_factory.mktemp("browser-analytics") / "snapshot.duckdb",
+        notice_file=tmp_path_factory.mktemp("browser-notices") / "notices.jsonl",
         login_max_failures=20,
     )
     engine = make_engine(settings)
