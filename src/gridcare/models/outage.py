@@ -30,6 +30,7 @@ class Outage(Base):
     __table_args__ = (
         CheckConstraint(f"kind IN {OUTAGE_KINDS}", name="kind"),
         CheckConstraint(f"status IN {OUTAGE_STATUSES}", name="status"),
+        CheckConstraint("cause_class IN ('company','customer_side','disaster')", name="cause_class"),
         Index("ix_outages_status_planned_start", "status", "planned_start"),
         Index("ix_outages_county_id_planned_start", "county_id", "planned_start"),
     )
@@ -52,6 +53,10 @@ class Outage(Base):
     # needs both, recorded here.
     short_notice_reason: Mapped[str | None] = mapped_column(String(500))
     short_notice_approver_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # What the frequent-outage count and the reliability indices leave out (DOMAIN.md §7): causes on
+    # the customer's side and declared disasters; an interruption of 3 minutes or less (momentary).
+    cause_class: Mapped[str] = mapped_column(String(16), default="company")
+    momentary: Mapped[bool] = mapped_column(default=False)
     affected_customers: Mapped[int] = mapped_column(default=0)
     affected_areas: Mapped[int] = mapped_column(default=0)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -48,6 +48,11 @@ class OutageCreate(BaseModel):
     area_text: str | None = Field(
         default=None, max_length=500, description="通知中的停电区域（缺省按台区生成）"
     )
+    cause_class: str = Field(
+        default="company",
+        pattern="^(company|customer_side|disaster)$",
+        description="原因归类：company 供电企业设备（计入频繁停电与可靠性）、customer_side 客户侧、disaster 已宣布的自然灾害",
+    )
     scope: OutageScope
     planned_start: datetime
     planned_end: datetime

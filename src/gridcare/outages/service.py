@@ -32,6 +32,7 @@ from gridcare.outages.schemas import KIND_NAMES, STATUS_NAMES, AnnounceBody, Out
 
 PLANNED_NOTICE = timedelta(days=7)
 TEMPORARY_NOTICE = timedelta(hours=24)
+MOMENTARY = timedelta(minutes=3)  # China: an interruption of 3 minutes or less is momentary
 EDIT_ROLES = (Role.dispatcher, Role.station_staff, Role.manager, Role.admin)
 APPROVER_ROLES = (Role.manager, Role.admin)
 
@@ -180,6 +181,7 @@ def create(
         status="confirmed" if data.kind == "fault" else "planned",
         title=data.title,
         cause=data.cause,
+        cause_class=data.cause_class,
         area_text=data.area_text or str(summary["area_text"]),
         county_id=county,
         planned_start=data.planned_start,
@@ -321,6 +323,7 @@ def restore(
     outage.status = "restored"
     outage.actual_start = outage.actual_start or outage.planned_start
     outage.actual_end = now
+    outage.momentary = now - outage.actual_start <= MOMENTARY
     notices.queue(session, outage, "restored", settings, now=now)
     session.flush()
     return outage

@@ -42,6 +42,8 @@ def upgrade() -> None:
         sa.Column("announced_at", gridcare.models.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("short_notice_reason", sa.String(length=500), nullable=True),
         sa.Column("short_notice_approver_id", sa.Integer(), nullable=True),
+        sa.Column("cause_class", sa.String(length=16), nullable=False),
+        sa.Column("momentary", sa.Boolean(), nullable=False),
         sa.Column("affected_customers", sa.Integer(), nullable=False),
         sa.Column("affected_areas", sa.Integer(), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
@@ -54,6 +56,9 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "status IN ('planned', 'announced', 'predicted', 'confirmed', 'in_progress', 'restored', 'closed', 'cancelled')",
             name=op.f("ck_outages_status"),
+        ),
+        sa.CheckConstraint(
+            "cause_class IN ('company','customer_side','disaster')", name=op.f("ck_outages_cause_class")
         ),
         sa.ForeignKeyConstraint(["county_id"], ["units.id"], name=op.f("fk_outages_county_id_units")),
         sa.ForeignKeyConstraint(["created_by_id"], ["users.id"], name=op.f("fk_outages_created_by_id_users")),
