@@ -73,6 +73,7 @@ def indices(
     interrupted = 0
     customer_hours = 0.0
     for _, began, ended, customers in per_outage:
+        assert began is not None  # `sustained` requires it
         stop = min(ended or now, end)
         hours = max((stop - max(began, start)).total_seconds(), 0.0) / 3600
         interrupted += int(customers)
