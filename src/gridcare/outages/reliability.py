@@ -85,7 +85,9 @@ def indices(
         .group_by(OutageCustomer.customer_id)
         .subquery()
     )
-    over = {n: session.scalar(select(func.count()).select_from(counts).where(counts.c.n > n)) or 0 for n in cemi}
+    over = {
+        n: session.scalar(select(func.count()).select_from(counts).where(counts.c.n > n)) or 0 for n in cemi
+    }
     period_hours = (end - start).total_seconds() / 3600
     saifi = interrupted / served if served else None
     saidi = customer_hours / served if served else None

@@ -27,7 +27,7 @@ from gridcare.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from gridcare.models import Outage, OutageTimeChange, Unit, User, UserRole
 from gridcare.models.enums import Role
 from gridcare.models.types import utcnow
-from gridcare.outages import notices, repository
+from gridcare.outages import frequent, notices, repository
 from gridcare.outages.schemas import KIND_NAMES, STATUS_NAMES, AnnounceBody, OutageCreate, OutageScope
 
 PLANNED_NOTICE = timedelta(days=7)
@@ -95,7 +95,9 @@ def _area_text(villages: list[str], areas: int) -> str:
     return "、".join(villages)
 
 
-def preview(session: Session, *, principal: Principal, scope: OutageScope) -> dict[str, object]:
+def preview(
+    session: Session, *, principal: Principal, scope: OutageScope, now: datetime | None = None
+) -> dict[str, object]:
     """What an outage on `scope` would reach, before it is saved (the planning page shows it)."""
     missing = repository.missing_elements(session, scope)
     if missing:
@@ -107,6 +109,8 @@ def preview(session: Session, *, principal: Principal, scope: OutageScope) -> di
         "customers": customers,
         "important_customers": important,
         "area_text": _area_text(villages, areas),
+        # 一停多用: customers of this scope already out in the last 60 days (bundle the work).
+        "recently_out": frequent.recently_out(session, area_ids=repository.areas_below(scope), now=now),
     }
 
 
@@ -169,7 +173,7 @@ def create(
     """Save an outage with the customers it affects now. A fault is published at once."""
     principal.require(*EDIT_ROLES, action="登记停电")
     now = now or utcnow()
-    summary = preview(session, principal=principal, scope=data.scope)
+    summary = preview(session, principal=principal, scope=data.scope, now=now)
     if summary["customers"] == 0:
         raise InvalidInput("停电范围内没有客户", details=[{"field": "scope", "reason": "范围内无客户"}])
     _, _, _, stations, _ = repository.area_summary(session, data.scope)
