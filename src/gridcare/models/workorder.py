@@ -82,6 +82,8 @@ class WorkOrder(Base):
     is_repeat: Mapped[bool] = mapped_column(default=False)
     repeat_of_id: Mapped[int | None] = mapped_column(ForeignKey("work_orders.id"))
     main_order_id: Mapped[int | None] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    # A repair call from inside a fault outage waits on the outage (attached); its restoration moves it on.
+    outage_id: Mapped[int | None] = mapped_column(ForeignKey("outages.id"), index=True)
     urged_order_id: Mapped[int | None] = mapped_column(ForeignKey("work_orders.id"), index=True)
     fault_point: Mapped[str | None] = mapped_column(String(100))
     reply: Mapped[str | None] = mapped_column(Text)

@@ -27,7 +27,7 @@ from gridcare.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from gridcare.models import Outage, OutageTimeChange, Unit, User, UserRole
 from gridcare.models.enums import Role
 from gridcare.models.types import utcnow
-from gridcare.outages import frequent, notices, repository
+from gridcare.outages import attach, frequent, notices, repository
 from gridcare.outages.schemas import KIND_NAMES, STATUS_NAMES, AnnounceBody, OutageCreate, OutageScope
 
 PLANNED_NOTICE = timedelta(days=7)
@@ -329,6 +329,7 @@ def restore(
     outage.actual_end = now
     outage.momentary = now - outage.actual_start <= MOMENTARY
     notices.queue(session, outage, "restored", settings, now=now)
+    attach.release_on_restore(session, outage, principal=principal, settings=settings, now=now)
     session.flush()
     return outage
 
@@ -359,8 +360,11 @@ def cancel(
     _check_version(outage, version)
     _require_status(outage, ("planned", "announced", "predicted"), "取消")
     was_announced = outage.status == "announced"
+    was_predicted = outage.status == "predicted"
     outage.status = "cancelled"
     if was_announced:
         notices.queue(session, outage, "cancelled", settings, now=now)
+    if was_predicted:
+        attach.release_on_dismiss(session, outage, principal=principal, settings=settings, now=now)
     session.flush()
     return outage

@@ -136,6 +136,11 @@ TRANSITIONS: list[tuple[str, str, str, str]] = [
     ("fault_repair", "merge", "pending_contact", "merged"),
     ("fault_repair", "merge", "in_progress", "merged"),
     ("fault_repair", "follow_main", "merged", "pending_review"),
+    # A repair call inside a fault outage is attached to it; the restoration (or a dismissed prediction)
+    # moves it on.
+    ("fault_repair", "attach_outage", "pending_dispatch", "merged"),
+    ("fault_repair", "outage_restored", "merged", "pending_callback"),
+    ("fault_repair", "outage_dismissed", "merged", "pending_dispatch"),
     ("urging", "dispatch", "pending_dispatch", "pending_archive"),
 ]
 

@@ -200,9 +200,19 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("arrears_cases", schema=None) as batch_op:
         batch_op.create_index("ix_arrears_cases_customer_id_status", ["customer_id", "status"], unique=False)
+    with op.batch_alter_table("work_orders", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("outage_id", sa.Integer(), nullable=True))
+        batch_op.create_index(batch_op.f("ix_work_orders_outage_id"), ["outage_id"], unique=False)
+        batch_op.create_foreign_key(
+            batch_op.f("fk_work_orders_outage_id_outages"), "outages", ["outage_id"], ["id"]
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("work_orders", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("fk_work_orders_outage_id_outages"), type_="foreignkey")
+        batch_op.drop_index(batch_op.f("ix_work_orders_outage_id"))
+        batch_op.drop_column("outage_id")
     with op.batch_alter_table("arrears_cases", schema=None) as batch_op:
         batch_op.drop_index("ix_arrears_cases_customer_id_status")
 

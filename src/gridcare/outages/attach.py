@@ -1,0 +1,138 @@
+"""Outages in the 95598 flow: repair calls from inside a fault outage wait on it; its restoration moves
+them on to their callbacks (DOMAIN.md §7).
+
+A 故障报修 from a customer the outage affects (or, without a customer, from one of its 台区) is
+attached: it leaves 待派单 for 已合并 with the outage's number, so no crew is sent twice. When the
+outage is restored, each attached order gets the restoration as its reply and goes to 待回访; when a
+predicted outage is dismissed, they go back to 待派单 to be handled one by one.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from gridcare.auth.principal import SYSTEM, Principal
+from gridcare.calendar import BEIJING
+from gridcare.config import Settings
+from gridcare.models import Outage, OutageCustomer, WorkOrder
+from gridcare.workorders.steps import allowed_target, enter_step, step_event
+
+ATTACHABLE = ("predicted", "confirmed", "in_progress")
+
+
+def active_fault_for(
+    session: Session, *, customer_id: int | None, transformer_area_id: int | None
+) -> Outage | None:
+    """The newest fault outage (predicted, confirmed or on) reaching this customer or 台区."""
+    reach = []
+    if customer_id is not None:
+        reach.append(OutageCustomer.customer_id == customer_id)
+    if transformer_area_id is not None:
+        reach.append(OutageCustomer.transformer_area_id == transformer_area_id)
+    if not reach:
+        return None
+    return session.scalar(
+        select(Outage)
+        .where(
+            Outage.kind == "fault",
+            Outage.status.in_(ATTACHABLE),
+            Outage.id.in_(select(OutageCustomer.outage_id).where(or_(*reach))),
+        )
+        .order_by(Outage.planned_start.desc(), Outage.id.desc())
+        .limit(1)
+    )
+
+
+def _move(
+    session: Session,
+    order: WorkOrder,
+    action: str,
+    *,
+    principal: Principal,
+    settings: Settings,
+    now: datetime,
+    data: dict[str, str],
+) -> bool:
+    to_step = allowed_target(session, business_type=order.business_type, action=action, from_step=order.step)
+    if to_step is None:
+        return False
+    session.add(step_event(order, action, actor=principal, now=now, to_step=to_step, data=data))
+    enter_step(session, order, to_step, now=now, settings=settings)
+    return True
+
+
+def attach_repair(session: Session, order: WorkOrder, *, settings: Settings, now: datetime) -> Outage | None:
+    """Attach a new repair order to the fault outage it comes from, if there is one."""
+    if order.business_type != "fault_repair" or order.step != "pending_dispatch":
+        return None
+    outage = active_fault_for(
+        session, customer_id=order.customer_id, transformer_area_id=order.transformer_area_id
+    )
+    if outage is None:
+        return None
+    order.outage_id = outage.id
+    _move(
+        session,
+        order,
+        "attach_outage",
+        principal=SYSTEM,
+        settings=settings,
+        now=now,
+        data={"outage": outage.number},
+    )
+    return outage
+
+
+def attached(session: Session, outage_id: int) -> list[WorkOrder]:
+    return list(
+        session.scalars(
+            select(WorkOrder)
+            .where(WorkOrder.outage_id == outage_id, WorkOrder.step == "merged")
+            .order_by(WorkOrder.id)
+        )
+    )
+
+
+def release_on_restore(
+    session: Session, outage: Outage, *, principal: Principal, settings: Settings, now: datetime
+) -> int:
+    """The outage is restored: its attached repair orders are answered by it and go to their callbacks."""
+    local = now.astimezone(BEIJING)
+    reply = (
+        f"停电事件 {outage.number}（{outage.cause}）已于{local.month}月{local.day}日{local:%H:%M}恢复供电。"
+    )
+    moved = 0
+    for order in attached(session, outage.id):
+        order.reply = reply
+        moved += _move(
+            session,
+            order,
+            "outage_restored",
+            principal=principal,
+            settings=settings,
+            now=now,
+            data={"outage": outage.number},
+        )
+    return moved
+
+
+def release_on_dismiss(
+    session: Session, outage: Outage, *, principal: Principal, settings: Settings, now: datetime
+) -> int:
+    """A predicted outage was not confirmed: its orders go back to be dispatched one by one."""
+    moved = 0
+    for order in attached(session, outage.id):
+        order.outage_id = None
+        moved += _move(
+            session,
+            order,
+            "outage_dismissed",
+            principal=principal,
+            settings=settings,
+            now=now,
+            data={"outage": outage.number},
+        )
+    return moved
