@@ -58,6 +58,13 @@ class Settings(BaseSettings):
     smtp_user: str | None = None
     smtp_password: str | None = None
     smtp_starttls: bool = False
+    # Trouble-call analysis: "no power" repair calls (these fault kinds) within the window predict
+    # an outage at the 台区 (this many customers), the branch switch or the feeder (this many 台区).
+    trouble_categories: str = "hv,lv"
+    trouble_window_minutes: int = 30
+    trouble_area_calls: int = 3
+    trouble_switch_areas: int = 2
+    trouble_feeder_areas: int = 3
     outbox_batch_size: int = 1000
     outbox_max_attempts: int = 8
     outbox_lease_seconds: int = 120

@@ -169,8 +169,10 @@ def create(
     settings: Settings,
     data: OutageCreate,
     now: datetime | None = None,
+    predicted: bool = False,
 ) -> Outage:
-    """Save an outage with the customers it affects now. A fault is published at once."""
+    """Save an outage with the customers it affects now. A fault is published at once, unless it is
+    only predicted (trouble-call analysis): then it waits for a dispatcher to confirm it."""
     principal.require(*EDIT_ROLES, action="登记停电")
     now = now or utcnow()
     summary = preview(session, principal=principal, scope=data.scope, now=now)
@@ -182,7 +184,7 @@ def create(
     outage = Outage(
         number="",
         kind=data.kind,
-        status="confirmed" if data.kind == "fault" else "planned",
+        status=("predicted" if predicted else "confirmed") if data.kind == "fault" else "planned",
         title=data.title,
         cause=data.cause,
         cause_class=data.cause_class,
@@ -204,6 +206,7 @@ def create(
     )
     if data.kind == "fault":
         outage.actual_start = data.planned_start
+    if data.kind == "fault" and not predicted:
         outage.announced_at = now
         notices.queue(session, outage, "fault", settings, now=now)
     elif data.short_notice_reason or data.short_notice_approver_id:

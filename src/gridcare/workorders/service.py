@@ -344,9 +344,11 @@ def create(
     if customer is not None and data.business_type == "complaint":
         _mark_sensitive(session, principal, customer, settings, now)
     if data.business_type == "fault_repair":
-        from gridcare.outages.attach import attach_repair  # outages build on work orders
+        from gridcare.outages import attach, trouble  # outages build on work orders
 
-        attach_repair(session, order, settings=settings, now=now)
+        if attach.attach_repair(session, order, settings=settings, now=now) is None:
+            session.flush()
+            trouble.analyse(session, order, settings=settings, now=now)
     session.flush()
     return Created(order, created=True)
 

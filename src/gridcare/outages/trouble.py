@@ -1,0 +1,134 @@
+"""Trouble-call analysis (故障研判, DOMAIN.md §7).
+
+"No power" repair calls (the fault kinds in `trouble_categories`) not yet tied to an outage, within
+`trouble_window_minutes`, point upstream: `trouble_area_calls` customers of one 台区 predict an outage
+of that 台区; calls from `trouble_switch_areas` 台区 behind one branch switch predict one at the switch;
+from `trouble_feeder_areas` 台区 on one feeder, at the feeder. The highest element reached wins. The
+prediction is saved as a fault outage in state 研判中 (predicted): the customers under it are
+affected, the calls so far and later ones attach to it, and nothing is published until a dispatcher
+confirms it (then every affected customer is told) or dismisses it (the calls go back to dispatch).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from gridcare.auth.principal import SYSTEM, Principal
+from gridcare.config import Settings
+from gridcare.errors import Conflict
+from gridcare.models import Outage, OutageCustomer, TransformerArea, WorkOrder
+from gridcare.outages import attach, notices, service
+from gridcare.outages.schemas import OutageCreate, OutageScope
+
+
+def _categories(settings: Settings) -> list[str]:
+    return [c.strip() for c in settings.trouble_categories.split(",") if c.strip()]
+
+
+def analyse(session: Session, order: WorkOrder, *, settings: Settings, now: datetime) -> Outage | None:
+    """After a repair call that attached to nothing: is an outage upstream? Save and attach if so."""
+    if (
+        order.business_type != "fault_repair"
+        or order.category not in _categories(settings)
+        or order.outage_id is not None
+        or order.transformer_area_id is None
+    ):
+        return None
+    area = session.get(TransformerArea, order.transformer_area_id)
+    assert area is not None
+    since = now - timedelta(minutes=settings.trouble_window_minutes)
+    calls = (
+        select(
+            WorkOrder.transformer_area_id,
+            func.count(func.distinct(WorkOrder.customer_id)),
+            func.min(WorkOrder.accepted_at),
+        )
+        .join(TransformerArea, TransformerArea.id == WorkOrder.transformer_area_id)
+        .where(
+            WorkOrder.business_type == "fault_repair",
+            WorkOrder.category.in_(_categories(settings)),
+            WorkOrder.accepted_at >= since,
+            WorkOrder.outage_id.is_(None),
+            WorkOrder.step == "pending_dispatch",
+        )
+        .group_by(WorkOrder.transformer_area_id)
+    )
+    scope: OutageScope | None = None
+    reason = ""
+    found: list[tuple[Any, ...]] = []
+    if area.feeder_id is not None:
+        found = [tuple(r) for r in session.execute(calls.where(TransformerArea.feeder_id == area.feeder_id))]
+        if len(found) >= settings.trouble_feeder_areas:
+            scope, reason = OutageScope(feeders=[area.feeder_id]), f"同一线路{len(found)}个台区报修无电"
+    if scope is None and area.branch_switch_id is not None:
+        found = [
+            tuple(r)
+            for r in session.execute(calls.where(TransformerArea.branch_switch_id == area.branch_switch_id))
+        ]
+        if len(found) >= settings.trouble_switch_areas:
+            scope = OutageScope(branch_switches=[area.branch_switch_id])
+            reason = f"同一开关下{len(found)}个台区报修无电"
+    if scope is None:
+        found = [tuple(r) for r in session.execute(calls.where(TransformerArea.id == area.id))]
+        if found and found[0][1] >= settings.trouble_area_calls:
+            scope, reason = OutageScope(transformer_areas=[area.id]), f"同一台区{found[0][1]}户报修无电"
+    if scope is None:
+        return None
+    first_call = min(r[2] for r in found)
+    outage = service.create(
+        session,
+        principal=SYSTEM,
+        settings=settings,
+        data=OutageCreate(
+            kind="fault",
+            title="故障研判：疑似停电",
+            cause=f"故障研判（{reason}）",
+            scope=scope,
+            planned_start=first_call,
+            planned_end=now + timedelta(hours=4),
+        ),
+        now=now,
+        predicted=True,
+    )
+    waiting = session.scalars(
+        select(WorkOrder).where(
+            WorkOrder.business_type == "fault_repair",
+            WorkOrder.accepted_at >= since,
+            WorkOrder.outage_id.is_(None),
+            WorkOrder.step == "pending_dispatch",
+            WorkOrder.transformer_area_id.in_(
+                select(OutageCustomer.transformer_area_id).where(OutageCustomer.outage_id == outage.id)
+            ),
+        )
+    )
+    for call in waiting:
+        attach.attach_repair(session, call, settings=settings, now=now)
+    return outage
+
+
+def confirm(
+    session: Session,
+    *,
+    principal: Principal,
+    settings: Settings,
+    outage_id: int,
+    version: int,
+    now: datetime,
+) -> Outage:
+    """A dispatcher confirms a predicted outage: it is published to every affected customer."""
+    principal.require(*service.EDIT_ROLES, action="确认故障停电")
+    outage = service.get(session, principal=principal, outage_id=outage_id)
+    if outage.version != version:
+        raise Conflict(f"停电事件 {outage.number} 已被他人修改，请刷新后重试")
+    if outage.status != "predicted":
+        raise service.OutageStateError(f"停电事件 {outage.number} 不是研判中的停电，不能确认")
+    outage.status = "confirmed"
+    outage.announced_at = now
+    outage.title = outage.title.replace("故障研判：疑似停电", "故障停电")
+    notices.queue(session, outage, "fault", settings, now=now)
+    session.flush()
+    return outage
