@@ -20,6 +20,7 @@ from gridcare.db import make_engine, make_session_factory
 from gridcare.errors import DomainError, TooManyAttempts
 from gridcare.grid.api import router as grid_router
 from gridcare.org.api import router as org_router
+from gridcare.outages.api import router as outages_router
 from gridcare.sla.api import router as sla_router
 from gridcare.users.api import router as users_router
 from gridcare.web.admin import router as web_admin_router
@@ -133,6 +134,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         catalogs_router,
         sla_router,
         reports_router,
+        outages_router,
         web_router,
         web_workbench_router,
         web_intake_router,

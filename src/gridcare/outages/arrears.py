@@ -45,7 +45,7 @@ def _yuan(cents: int) -> str:
     return f"{cents / 100:.2f}"
 
 
-def _case(session: Session, principal: Principal, case_id: int, version: int | None = None) -> ArrearsCase:
+def get_case(session: Session, principal: Principal, case_id: int, version: int | None = None) -> ArrearsCase:
     case = session.get(ArrearsCase, case_id)
     customer = session.get(Customer, case.customer_id) if case else None
     station = session.get(Unit, customer.station_id) if customer else None
@@ -100,7 +100,7 @@ def send_notice(
     """Queue the disconnection notice (first) or the reminder before the cut (final) to the customer."""
     principal.require(*ARREARS_ROLES, action="发送欠费停电通知")
     now = now or utcnow()
-    case = _case(session, principal, case_id)
+    case = get_case(session, principal, case_id)
     if case.status != "open":
         raise Conflict("该欠费停电单已停电或已结清，不能再发通知")
     if final and case.first_notice_id is None:
@@ -162,7 +162,7 @@ def cut(
     """Disconnect: only with the bill overdue and both notices delivered in time."""
     principal.require(*ARREARS_ROLES, action="欠费停电")
     now = now or utcnow()
-    case = _case(session, principal, case_id, version)
+    case = get_case(session, principal, case_id, version)
     if case.status != "open":
         raise Conflict("该欠费停电单不是待停电状态")
     if now - case.due_date <= OVERDUE:
@@ -234,7 +234,7 @@ def pay(
     """The bill is paid: power must be back within 24 hours, tracked as a 欠费复电 work order."""
     principal.require(*ARREARS_ROLES, action="登记缴费")
     now = now or utcnow()
-    case = _case(session, principal, case_id, version)
+    case = get_case(session, principal, case_id, version)
     if case.status == "open":
         case.status = "cancelled"  # paid before any cut: nothing to restore
         case.paid_at = now
@@ -271,7 +271,7 @@ def restore(
     """Power is back for a paid case: its outage is restored."""
     principal.require(*ARREARS_ROLES, action="欠费复电")
     now = now or utcnow()
-    case = _case(session, principal, case_id, version)
+    case = get_case(session, principal, case_id, version)
     if case.status != "paid":
         raise Conflict("须先登记缴费，才能复电")
     outage = session.get(Outage, case.outage_id) if case.outage_id else None

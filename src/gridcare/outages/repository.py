@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, func, insert, literal, or_, select
+from sqlalchemy import ColumnElement, Select, func, insert, literal, or_, select, true
 from sqlalchemy.orm import Session
 
+from gridcare.auth.principal import Principal
 from gridcare.models import (
     BranchSwitch,
     Customer,
@@ -15,6 +17,7 @@ from gridcare.models import (
     Outage,
     OutageCustomer,
     OutageScopeItem,
+    OutboxMessage,
     TransformerArea,
     Unit,
     Village,
@@ -133,3 +136,78 @@ def outages_of_area(session: Session, transformer_area_id: int, *, after: dateti
             .order_by(Outage.planned_start)
         )
     )
+
+
+def visible(principal: Principal) -> ColumnElement[bool]:
+    """Outages a user sees: of their county or below, or (a station) of the county above them."""
+    if principal.covers_all:
+        return true()
+    county_path = select(Unit.path).where(Unit.id == Outage.county_id).scalar_subquery()
+    return or_(
+        county_path.startswith(principal.unit_path), literal(principal.unit_path).startswith(county_path)
+    )
+
+
+def list_outages(
+    session: Session,
+    *,
+    principal: Principal,
+    status: str | None,
+    kind: str | None,
+    start: datetime | None,
+    end: datetime | None,
+    offset: int,
+    limit: int,
+) -> list[Outage]:
+    query = select(Outage).where(visible(principal))
+    if status:
+        query = query.where(Outage.status == status)
+    if kind:
+        query = query.where(Outage.kind == kind)
+    if start is not None:
+        query = query.where(Outage.expected_restore_at >= start)
+    if end is not None:
+        query = query.where(Outage.planned_start < end)
+    return list(
+        session.scalars(
+            query.order_by(Outage.planned_start.desc(), Outage.id.desc()).offset(offset).limit(limit)
+        )
+    )
+
+
+def affected_customers(session: Session, *, outage_id: int, offset: int, limit: int) -> list[tuple[Any, ...]]:
+    """The affected customers with their notices' delivery: (customer, 台区 name, important, sent,
+    pending, failed, last error)."""
+    notices = (
+        select(
+            OutboxMessage.customer_id,
+            func.count().filter(OutboxMessage.status == "sent").label("sent"),
+            func.count().filter(OutboxMessage.status == "pending").label("pending"),
+            func.count().filter(OutboxMessage.status == "failed").label("failed"),
+            func.max(OutboxMessage.last_error).label("error"),
+        )
+        .where(OutboxMessage.outage_id == outage_id, OutboxMessage.customer_id.is_not(None))
+        .group_by(OutboxMessage.customer_id)
+        .subquery()
+    )
+    return [
+        tuple(row)
+        for row in session.execute(
+            select(
+                Customer,
+                TransformerArea.name,
+                OutageCustomer.is_important,
+                func.coalesce(notices.c.sent, 0),
+                func.coalesce(notices.c.pending, 0),
+                func.coalesce(notices.c.failed, 0),
+                notices.c.error,
+            )
+            .join(OutageCustomer, OutageCustomer.customer_id == Customer.id)
+            .join(TransformerArea, TransformerArea.id == OutageCustomer.transformer_area_id)
+            .outerjoin(notices, notices.c.customer_id == Customer.id)
+            .where(OutageCustomer.outage_id == outage_id)
+            .order_by(OutageCustomer.is_important.desc(), Customer.account_no)
+            .offset(offset)
+            .limit(limit)
+        )
+    ]
