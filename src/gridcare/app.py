@@ -27,6 +27,7 @@ from gridcare.web.admin import router as web_admin_router
 from gridcare.web.base import STATIC_DIR, LoginRequired, login_url, render
 from gridcare.web.intake import router as web_intake_router
 from gridcare.web.orders import router as web_orders_router
+from gridcare.web.outages import router as web_outages_router
 from gridcare.web.pages import router as web_router
 from gridcare.web.reports import router as web_reports_router
 from gridcare.web.workbench import router as web_workbench_router
@@ -141,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         web_orders_router,
         web_admin_router,
         web_reports_router,
+        web_outages_router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

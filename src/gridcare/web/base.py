@@ -176,6 +176,7 @@ NAV = (
     NavItem("/intake", "受理", INTAKE_ROLES),
     NavItem("/orders", "工单列表"),
     NavItem("/callbacks", "回访", (Role.agent,)),
+    NavItem("/outages", "停电管理"),
     NavItem("/reports", "投诉监测", REPORT_ROLES),
     NavItem("/admin/users", "管理", (Role.admin,)),
 )

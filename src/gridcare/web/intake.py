@@ -20,8 +20,9 @@ from gridcare.customers.service import get as get_customer
 from gridcare.customers.service import to_read as customer_read
 from gridcare.errors import DomainError
 from gridcare.http import SessionDep, SettingsDep
-from gridcare.models import CatalogItem, WorkOrder
+from gridcare.models import CatalogItem, Outage, WorkOrder
 from gridcare.models.types import utcnow
+from gridcare.outages.repository import outages_of_area
 from gridcare.web.base import FormDep, WebPrincipalDep, load_labels, render
 from gridcare.web.forms import clean, parse
 from gridcare.workorders import service
@@ -78,7 +79,9 @@ def category_groups(session: Session) -> dict[str, list[ChoiceGroup]]:
 
 def _customer_and_recent(
     session: Session, principal: Principal, customer_id: int
-) -> tuple[CustomerRead, Sequence[WorkOrder]]:
+) -> tuple[CustomerRead, Sequence[WorkOrder], list[Outage]]:
+    """The caller, their orders of the last year, and the active and coming outages of their 台区
+    (with the expected restoration: the agent answers "when is power back" from it)."""
     customer = get_customer(session, principal=principal, customer_id=customer_id)
     recent = session.scalars(
         select(WorkOrder)
@@ -86,7 +89,8 @@ def _customer_and_recent(
         .order_by(WorkOrder.created_at.desc())
         .limit(RECENT_ORDERS)
     ).all()
-    return customer, recent
+    outages = outages_of_area(session, customer.transformer_area_id, after=utcnow())
+    return customer, recent, outages
 
 
 def _intake_page(
@@ -102,9 +106,10 @@ def _intake_page(
     labels = load_labels(session)
     customer: CustomerRead | None = None
     recent: Sequence[WorkOrder] = []
+    outages: list[Outage] = []
     if str(values.get("customer_id") or "").isdigit():
         try:
-            customer, recent = _customer_and_recent(session, principal, int(values["customer_id"]))
+            customer, recent, outages = _customer_and_recent(session, principal, int(values["customer_id"]))
         except DomainError:
             customer = None
     return render(
@@ -114,6 +119,7 @@ def _intake_page(
             "values": values,
             "customer": customer,
             "recent": recent,
+            "outages": outages,
             "labels": labels,
             "groups": category_groups(session),
             "catalog": labels.catalogs,
@@ -153,11 +159,11 @@ def search(request: Request, session: SessionDep, principal: WebPrincipalDep, q:
 def customer_card(
     request: Request, customer_id: int, session: SessionDep, principal: WebPrincipalDep
 ) -> HTMLResponse:
-    customer, recent = _customer_and_recent(session, principal, customer_id)
+    customer, recent, outages = _customer_and_recent(session, principal, customer_id)
     return render(
         request,
         "intake_customer.html",
-        {"customer": customer, "recent": recent, "labels": load_labels(session)},
+        {"customer": customer, "recent": recent, "outages": outages, "labels": load_labels(session)},
     )
 
 

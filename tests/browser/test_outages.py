@@ -1,0 +1,78 @@
+"""停电管理 in the browser: a dispatcher plans a feeder outage, sees how many customers it reaches
+before saving, is refused a short-notice announcement without approval, announces it with a reason
+and a manager's approval; the calendar shows it and an agent taking a call from that 台区 sees it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from gridcare.calendar import BEIJING
+from gridcare.models import Customer, Feeder, Substation, TransformerArea, Unit
+from tests.browser.conftest import DemoSite, Flow
+
+OpenAs = Callable[..., Page]
+
+
+def test_dispatcher_plans_and_announces_an_outage(open_as: OpenAs, demo_site: DemoSite, flow: Flow) -> None:
+    with demo_site.session_factory() as s:
+        county = s.scalars(select(Unit).where(Unit.kind == "county").order_by(Unit.code)).first()
+        assert county is not None
+        feeder = s.scalars(
+            select(Feeder).join(Substation).where(Substation.county_id == county.id).order_by(Feeder.code)
+        ).first()
+        assert feeder is not None
+        customer = s.scalars(
+            select(Customer)
+            .join(TransformerArea, TransformerArea.id == Customer.transformer_area_id)
+            .where(TransformerArea.feeder_id == feeder.id)
+            .order_by(Customer.id)
+        ).first()
+        assert customer is not None
+    start = (datetime.now(BEIJING) + timedelta(days=3)).replace(hour=8, minute=0, second=0, microsecond=0)
+    with flow.step("登记计划停电，保存前预览影响户数"):
+        page = open_as("dispatcher")
+        page.click("nav >> text=停电管理")
+        expect(page.locator("h1")).to_have_text("停电管理")
+        page.click("#new-outage")
+        page.fill("input[name=title]", "10kV线路检修")
+        page.fill("input[name=cause]", "更换老旧导线")
+        page.fill("input[name=planned_start]", start.strftime("%Y-%m-%dT%H:%M"))
+        page.fill("input[name=planned_end]", (start + timedelta(hours=8)).strftime("%Y-%m-%dT%H:%M"))
+        page.select_option("#scope-feeders", str(feeder.id))
+        page.click("button[name=preview]")
+        expect(page.locator("#preview")).to_contain_text("户客户")
+        page.click("#save-outage")
+        expect(page.locator("#outage-status")).to_have_text("已计划")
+    with flow.step("不足 7 天发布被拒，填写原因与批准人后发布"):
+        page.click("#act-announce button")
+        expect(page.locator("#outage-error")).to_contain_text("提前 7 天")
+        page.fill("#act-announce input[name=short_notice_reason]", "导线断股隐患，须尽快处理")
+        page.select_option("#act-announce select[name=short_notice_approver_id]", index=1)
+        page.click("#act-announce button")
+        expect(page.locator("#outage-status")).to_have_text("已发布")
+        expect(page.locator("#notice-counts")).to_contain_text("待发送")
+        expect(page.locator("#affected tbody tr").first).to_contain_text("待发")
+        number = page.locator("#outage-number").inner_text()
+    with flow.step("停电日历显示该停电"):
+        page.goto(f"/outages?month={start:%Y-%m}")
+        expect(page.locator("#outage-list")).to_contain_text(number)
+        expect(page.locator("#outage-calendar")).to_contain_text("计划停电")
+    with flow.step("客户来电时，受理页显示该台区即将停电与预计复电时间"):
+        agent = open_as("agent")
+        agent.goto(f"/intake?customer_id={customer.id}")
+        expect(agent.locator(".outage-alert")).to_contain_text("即将停电")
+        expect(agent.locator(".outage-alert")).to_contain_text(number)
+
+
+def test_watch_list_and_reliability_pages(open_as: OpenAs, flow: Flow) -> None:
+    with flow.step("频繁停电预警与供电可靠性"):
+        page = open_as("manager")
+        page.goto("/outages/watch")
+        expect(page.locator("h1")).to_have_text("频繁停电预警")
+        page.click("text=供电可靠性")
+        expect(page.locator("#reliability tbody tr").first).to_be_visible()
+        expect(page.locator("#reliability")).to_contain_text("SAIFI")
