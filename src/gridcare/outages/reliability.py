@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from gridcare.models import Customer, Outage, OutageCustomer, TransformerArea, Unit
@@ -85,9 +85,11 @@ def indices(
         .group_by(OutageCustomer.customer_id)
         .subquery()
     )
-    over = {
-        n: session.scalar(select(func.count()).select_from(counts).where(counts.c.n > n)) or 0 for n in cemi
-    }
+    # One pass over the per-customer counts for every n.
+    tallies = session.execute(
+        select(*(func.coalesce(func.sum(case((counts.c.n > n, 1), else_=0)), 0) for n in cemi))
+    ).one()
+    over = {n: int(tally) for n, tally in zip(cemi, tallies, strict=True)}
     period_hours = (end - start).total_seconds() / 3600
     saifi = interrupted / served if served else None
     saidi = customer_hours / served if served else None
