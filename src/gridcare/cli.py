@@ -302,7 +302,7 @@ def _echo_delivery(result: DeliveryResult) -> None:
 
 @app.command()
 def deliver(
-    once: Annotated[bool, typer.Option("--once", help="发完当前到期的通知后退出")] = False,
+    once: Annotated[bool, typer.Option("--once", help="发完当前到期的全部通知后退出")] = False,
     interval: Annotated[float, typer.Option(help="无通知时的轮询间隔秒数")] = 2.0,
 ) -> None:
     """发送通知发件箱中到期的通知（短信、微信、邮件、村联络员汇总、文件），失败的按退避重试。"""
@@ -317,9 +317,9 @@ def deliver(
         while True:
             result = deliver_all(factory, settings, budget_seconds=30.0)
             _echo_delivery(result)
-            if once:
-                return
-            if result.claimed < settings.outbox_batch_size:
+            if result.claimed < settings.outbox_batch_size:  # nothing more is due now
+                if once:
+                    return
                 _time.sleep(interval)
     except KeyboardInterrupt:
         typer.echo("已停止")

@@ -43,8 +43,11 @@ def backoff(attempts: int) -> timedelta:
     return min(delay, BACKOFF_MAX)
 
 
-def claim(session: Session, *, now: datetime, limit: int, lease: timedelta) -> list[OutboxMessage]:
-    """Lease up to `limit` due messages to this worker (the caller commits)."""
+def claim(
+    session: Session, *, now: datetime, limit: int, lease: timedelta
+) -> list[tuple[int, int, str, Outgoing]]:
+    """Lease up to `limit` due messages to this worker: (id, attempts so far, channel, message). The
+    caller commits."""
     due = (
         select(OutboxMessage.id)
         .where(
@@ -66,9 +69,23 @@ def claim(session: Session, *, now: datetime, limit: int, lease: timedelta) -> l
         .values(locked_until=now + lease, attempts=OutboxMessage.attempts + 1),
         execution_options={"synchronize_session": False},
     )
-    return list(
-        session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id))
+    rows = session.execute(
+        select(
+            OutboxMessage.id,
+            OutboxMessage.attempts,
+            OutboxMessage.channel,
+            OutboxMessage.key,
+            OutboxMessage.recipient,
+            OutboxMessage.subject,
+            OutboxMessage.body,
+        )
+        .where(OutboxMessage.id.in_(ids))
+        .order_by(OutboxMessage.id)
     )
+    return [
+        (i, attempts, channel, Outgoing(i, key, to, subject, body))
+        for i, attempts, channel, key, to, subject, body in rows
+    ]
 
 
 def _record(
@@ -123,11 +140,7 @@ def deliver_due(
     result = DeliveryResult()
     lease = timedelta(seconds=settings.outbox_lease_seconds)
     with factory() as session:
-        claimed = claim(session, now=clock(), limit=limit or settings.outbox_batch_size, lease=lease)
-        batch = [
-            (m.id, m.attempts, m.channel, Outgoing(m.id, m.key, m.recipient, m.subject, m.body))
-            for m in claimed
-        ]
+        batch = claim(session, now=clock(), limit=limit or settings.outbox_batch_size, lease=lease)
         session.commit()
     result.claimed = len(batch)
     if not batch:
