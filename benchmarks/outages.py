@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import re
 import statistics
 import subprocess
@@ -34,19 +33,20 @@ from contextlib import contextmanager
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from sqlalchemy import create_engine, func, insert, select, text, update
+from sqlalchemy import Engine, create_engine, func, select, update
 
 from benchmarks.common import database_url, recreate, rows_in
 from gridcare import migrate
 from gridcare.auth.principal import SYSTEM
+from gridcare.bulk import reset_sequences
 from gridcare.config import Settings
 from gridcare.db import make_session_factory
 from gridcare.demo.loader import load_demo
+from gridcare.demo.outages import HISTORY_TITLE, outage_history
 from gridcare.models import (
     Customer,
     Feeder,
     Outage,
-    OutageScopeItem,
     OutboxMessage,
     Substation,
     TransformerArea,
@@ -112,72 +112,22 @@ def ensure_big_feeder(factory: object, size: int) -> int:
         return feeder.id
 
 
-def ensure_year_of_outages(engine: object, big_feeder: int) -> None:
-    """3–9 restored outages per feeder over the last 12 months, with the customers they reached."""
-    with engine.connect() as conn:  # type: ignore[attr-defined]
+def ensure_year_of_outages(engine: Engine, big_feeder: int) -> None:
+    """3–9 restored outages per feeder over the last 12 months (the demo's generator), with the
+    customers they reached."""
+    with engine.connect() as conn:
         if conn.execute(
-            select(func.count()).select_from(Outage).where(Outage.title == "基准：历史停电")
+            select(func.count()).select_from(Outage).where(Outage.title == HISTORY_TITLE)
         ).scalar():
             return
     started = time.perf_counter()
-    rng = random.Random(366)
-    now = utcnow()
-    with engine.begin() as conn:  # type: ignore[attr-defined]
-        feeders = conn.execute(
-            select(Feeder.id, Substation.county_id)
-            .join(Substation)
-            .where(Feeder.id != big_feeder)
-            .order_by(Feeder.id)
-        ).all()
-        rows, scope = [], []
-        next_id = int(conn.execute(select(func.coalesce(func.max(Outage.id), 0))).scalar()) + 1
-        for feeder_id, county_id in feeders:
-            for _ in range(rng.randint(3, 9)):
-                start = now - timedelta(days=rng.uniform(1, 364))
-                hours = rng.uniform(0.5, 8)
-                kind = rng.choice(("fault", "fault", "planned"))
-                rows.append(
-                    {
-                        "id": next_id,
-                        "number": f"TDBENCH{next_id:08d}",
-                        "kind": kind,
-                        "status": "closed",
-                        "title": "基准：历史停电",
-                        "cause": "线路故障" if kind == "fault" else "计划检修",
-                        "cause_class": "company",
-                        "momentary": False,
-                        "area_text": "基准",
-                        "county_id": county_id,
-                        "planned_start": start,
-                        "planned_end": start + timedelta(hours=hours),
-                        "actual_start": start,
-                        "actual_end": start + timedelta(hours=hours),
-                        "expected_restore_at": start + timedelta(hours=hours),
-                        "announced_at": start,
-                        "affected_customers": 0,
-                        "affected_areas": 0,
-                        "created_at": start,
-                        "updated_at": start,
-                        "version": 1,
-                    }
-                )
-                scope.append({"outage_id": next_id, "element": "feeder", "element_id": feeder_id})
-                next_id += 1
-        conn.execute(insert(Outage), rows)
-        conn.execute(insert(OutageScopeItem), scope)
-        conn.execute(
-            text(
-                "INSERT INTO outage_customers (outage_id, customer_id, transformer_area_id, is_important) "
-                "SELECT si.outage_id, c.id, c.transformer_area_id, c.is_important FROM outage_scope_items si "
-                "JOIN outages o ON o.id = si.outage_id AND o.title = '基准：历史停电' "
-                "JOIN transformer_areas t ON t.feeder_id = si.element_id "
-                "JOIN customers c ON c.transformer_area_id = t.id WHERE si.element = 'feeder'"
-            )
+    with engine.begin() as conn:
+        outages, links = outage_history(
+            conn, seed=366, now=utcnow(), per_feeder=(3, 9), skip_feeders={big_feeder}
         )
-        links = conn.execute(text("SELECT count(*) FROM outage_customers")).scalar()
+        reset_sequences(conn, ["outages"])
     print(
-        f"[setup] {len(rows):,} outages on {len(feeders):,} feeders, {links:,} customer interruptions "
-        f"in {time.perf_counter() - started:.0f} s",
+        f"[setup] {outages:,} outages, {links:,} customer interruptions in {time.perf_counter() - started:.0f} s",
         flush=True,
     )
 

@@ -64,8 +64,7 @@ def test_dispatcher_plans_and_announces_an_outage(open_as: OpenAs, demo_site: De
     with flow.step("客户来电时，受理页显示该台区即将停电与预计复电时间"):
         agent = open_as("agent")
         agent.goto(f"/intake?customer_id={customer.id}")
-        expect(agent.locator(".outage-alert")).to_contain_text("即将停电")
-        expect(agent.locator(".outage-alert")).to_contain_text(number)
+        expect(agent.locator(".outage-alert", has_text=number)).to_contain_text("即将停电")
 
 
 def test_watch_list_and_reliability_pages(open_as: OpenAs, flow: Flow) -> None:

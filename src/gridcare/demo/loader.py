@@ -13,9 +13,11 @@ from sqlalchemy.orm import Session
 
 from gridcare.auth.passwords import hash_password
 from gridcare.bulk import insert_rows, reset_sequences
+from gridcare.config import Settings
 from gridcare.demo.customers import COLUMNS as CUSTOMER_COLUMNS
 from gridcare.demo.customers import customer_rows
 from gridcare.demo.history import EVENT_COLUMNS, ORDER_COLUMNS, History, Staff
+from gridcare.demo.outages import current_outages, outage_history
 from gridcare.demo.province import COLUMNS, DEMO_PASSWORD, Province, build_province
 from gridcare.errors import Conflict
 from gridcare.models import Customer, Unit
@@ -93,6 +95,16 @@ def load_demo(
             conn,
             [t for t in COLUMNS if t != "user_roles"] + ["customers", "work_orders", "work_order_events"],
         )
+    if months > 0:  # outages: a year of history on the feeders, and a few current ones
+        with engine.begin() as conn:
+            counts["outages"], counts["outage_customers"] = outage_history(
+                conn, seed=seed, now=now, per_feeder=(1, 5)
+            )
+            reset_sequences(conn, ["outages"])
+        with Session(engine) as session:
+            settings = Settings(database_url=engine.url.render_as_string(hide_password=False))
+            counts["outages"] += current_outages(session, settings, now=now)
+            session.commit()
     # Fresh statistics, or the planners guess: PostgreSQL without them scans a station's whole
     # customer index for a single 户号 lookup (30 ms instead of 0.1 ms at 1M customers).
     with engine.begin() as conn:
