@@ -66,6 +66,10 @@ class Rollup:
         return f"SELECT {keys}, {measures} FROM {relation} GROUP BY ALL"
 
 
+# A rollup is folded once its delta rows make it this much larger than when last folded.
+COMPACT_FACTOR = 2
+COMPACT_SLACK = 20_000
+
 COUNT = Measure("n", "BIGINT", "count(*)", "sum")
 COMPLAINTS = Measure("complaints", "BIGINT", "count(*) FILTER (business_type = 'complaint')", "sum")
 
@@ -173,7 +177,7 @@ def compact(con: duckdb.DuckDBPyConnection, sizes: dict[str, int]) -> dict[str, 
     for rollup in ROLLUPS:
         row = con.execute(f"SELECT count(*) FROM {rollup.name}").fetchone()
         rows = int(row[0]) if row else 0
-        if rows > 2 * sizes.get(rollup.name, 0) + 20_000:
+        if rows > COMPACT_FACTOR * sizes.get(rollup.name, 0) + COMPACT_SLACK:
             con.execute(f"CREATE OR REPLACE TEMP TABLE folded AS {rollup.folded(rollup.name)}")
             con.execute(f"DELETE FROM {rollup.name}")
             con.execute(f"INSERT INTO {rollup.name} SELECT * FROM folded")
