@@ -4,7 +4,7 @@ itself; a village with a liaison; customers of every kind (important, without a 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
@@ -12,7 +12,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from gridcare.auth.principal import Principal
 from gridcare.auth.service import principal_for
 from gridcare.calendar import BEIJING
-from gridcare.models import BranchSwitch, Customer, Feeder, TransformerArea
+from gridcare.config import Settings
+from gridcare.models import BranchSwitch, Customer, Feeder, Outage, TransformerArea, WorkOrder
+from gridcare.outages import service
+from gridcare.outages.schemas import OutageCreate, OutageScope
+from gridcare.workorders import service as orders
+from gridcare.workorders.schemas import WorkOrderCreate
 from tests.factories import World, build_world, make_area, make_customer, make_feeder, make_user, make_village
 
 
@@ -66,3 +71,47 @@ def grid(session_factory: sessionmaker[Session]) -> Grid:
         world.users["liaison"] = liaison
         s.commit()
     return grid
+
+
+def restored_fault(
+    s: Session,
+    grid: Grid,
+    settings: Settings,
+    start: datetime,
+    minutes: int,
+    cause_class: str = "company",
+    **scope: list[int],
+) -> Outage:
+    """A fault outage entered at `start` on `scope` and restored `minutes` later."""
+    who = grid.principal(s, "dispatcher_a")
+    made = service.create(
+        s,
+        principal=who,
+        settings=settings,
+        data=OutageCreate(
+            kind="fault",
+            title="故障",
+            cause="线路故障",
+            cause_class=cause_class,
+            scope=OutageScope(**scope),
+            planned_start=start,
+            planned_end=start + timedelta(hours=4),
+        ),
+        now=start,
+    )
+    return service.restore(
+        s,
+        principal=who,
+        settings=settings,
+        outage_id=made.id,
+        version=made.version,
+        now=start + timedelta(minutes=minutes),
+    )
+
+
+def no_power_call(s: Session, grid: Grid, settings: Settings, account_no: str, at: datetime) -> WorkOrder:
+    """A 故障报修 ("no power", 低压故障) taken by the agent at `at`."""
+    data = WorkOrderCreate(
+        business_type="fault_repair", category="lv", content="家里没电了", account_no=account_no
+    )
+    return orders.create(s, principal=grid.principal(s, "agent"), settings=settings, data=data, now=at).order

@@ -11,24 +11,13 @@ from gridcare.config import Settings
 from gridcare.models import WorkOrder, WorkOrderEvent
 from gridcare.outages import service
 from gridcare.outages.schemas import OutageCreate, OutageScope
-from gridcare.workorders import service as orders
-from gridcare.workorders.schemas import WorkOrderCreate
-from tests.outages.conftest import Grid, bj
+from tests.outages.conftest import Grid, bj, no_power_call
 
 NOW = bj("2026-12-05 20:00")
 
 
 def repair_call(s: Session, grid: Grid, settings: Settings, account_no: str, minutes: int) -> WorkOrder:
-    data = WorkOrderCreate(
-        business_type="fault_repair", category="lv", content="家里没电了", account_no=account_no
-    )
-    return orders.create(
-        s,
-        principal=grid.principal(s, "agent"),
-        settings=settings,
-        data=data,
-        now=NOW + timedelta(minutes=minutes),
-    ).order
+    return no_power_call(s, grid, settings, account_no, NOW + timedelta(minutes=minutes))
 
 
 def test_calls_attach_to_the_fault_and_move_on_when_it_is_restored(

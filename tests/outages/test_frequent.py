@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gridcare.config import Settings
 from gridcare.outages import frequent, service
 from gridcare.outages.schemas import OutageCreate, OutageScope
-from tests.outages.conftest import Grid, bj
+from tests.outages.conftest import Grid, bj, restored_fault
 
 NOW = bj("2026-12-20 12:00")
 
@@ -24,31 +24,7 @@ def outage(
     cause_class: str = "company",
     **scope: list[int],
 ) -> None:
-    who = grid.principal(s, "dispatcher_a")
-    start = NOW - timedelta(days=days_ago)
-    made = service.create(
-        s,
-        principal=who,
-        settings=settings,
-        data=OutageCreate(
-            kind="fault",
-            title="故障",
-            cause="线路故障",
-            cause_class=cause_class,
-            scope=OutageScope(**scope),
-            planned_start=start,
-            planned_end=start + timedelta(hours=2),
-        ),
-        now=start,
-    )
-    service.restore(
-        s,
-        principal=who,
-        settings=settings,
-        outage_id=made.id,
-        version=made.version,
-        now=start + timedelta(minutes=minutes),
-    )
+    restored_fault(s, grid, settings, NOW - timedelta(days=days_ago), minutes, cause_class, **scope)
 
 
 def test_watch_list_and_flags(grid: Grid, session_factory: sessionmaker[Session], settings: Settings) -> None:

@@ -8,10 +8,8 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridcare.config import Settings
-from gridcare.outages import service
 from gridcare.outages.reliability import Where, indices
-from gridcare.outages.schemas import OutageCreate, OutageScope
-from tests.outages.conftest import Grid, bj
+from tests.outages.conftest import Grid, bj, restored_fault
 
 DAY = bj("2026-12-01 00:00")
 
@@ -25,31 +23,7 @@ def fault(
     cause_class: str = "company",
     **scope: list[int],
 ) -> None:
-    who = grid.principal(s, "dispatcher_a")
-    start = DAY + timedelta(hours=start_hour)
-    outage = service.create(
-        s,
-        principal=who,
-        settings=settings,
-        data=OutageCreate(
-            kind="fault",
-            title="故障",
-            cause="线路故障",
-            cause_class=cause_class,
-            scope=OutageScope(**scope),
-            planned_start=start,
-            planned_end=start + timedelta(hours=4),
-        ),
-        now=start,
-    )
-    service.restore(
-        s,
-        principal=who,
-        settings=settings,
-        outage_id=outage.id,
-        version=outage.version,
-        now=start + timedelta(minutes=minutes),
-    )
+    restored_fault(s, grid, settings, DAY + timedelta(hours=start_hour), minutes, cause_class, **scope)
 
 
 def test_indices_on_a_hand_computed_day(

@@ -11,25 +11,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from gridcare.config import Settings
 from gridcare.models import Customer, Outage, OutageScopeItem, OutboxMessage, WorkOrder
 from gridcare.outages import service, trouble
-from gridcare.workorders import service as orders
-from gridcare.workorders.schemas import WorkOrderCreate
 from tests.factories import make_customer
-from tests.outages.conftest import Grid, bj
+from tests.outages.conftest import Grid, bj, no_power_call
 
 NOW = bj("2026-12-06 19:00")
 
 
 def no_power(s: Session, grid: Grid, settings: Settings, customer: Customer, minutes: int) -> WorkOrder:
-    data = WorkOrderCreate(
-        business_type="fault_repair", category="lv", content="整片没电", account_no=customer.account_no
-    )
-    return orders.create(
-        s,
-        principal=grid.principal(s, "agent"),
-        settings=settings,
-        data=data,
-        now=NOW + timedelta(minutes=minutes),
-    ).order
+    return no_power_call(s, grid, settings, customer.account_no, NOW + timedelta(minutes=minutes))
 
 
 def scope_of(s: Session, outage_id: int) -> set[tuple[str, int]]:

@@ -30,7 +30,7 @@ from gridcare.models import (
 from gridcare.models.enums import Role
 from gridcare.models.types import utcnow
 from gridcare.outages.notices import HOTLINE, customer_channels
-from gridcare.outages.service import NoticeTooLate
+from gridcare.outages.service import NoticeTooLate, numbered
 from gridcare.workorders import service as orders
 from gridcare.workorders.schemas import WorkOrderCreate
 
@@ -183,28 +183,29 @@ def cut(
     assert customer is not None
     assert station is not None
     assert station.parent_id is not None
-    outage = Outage(
-        number="",
-        kind="arrears",
-        status="in_progress",
-        title=f"欠费停电 户号{customer.account_no}",
-        cause=f"欠费（{case.bill_month}，{_yuan(case.amount_cents)}元）",
-        area_text=customer.address,
-        county_id=station.parent_id,
-        planned_start=now,
-        planned_end=now + timedelta(days=30),
-        actual_start=now,
-        expected_restore_at=now + timedelta(days=30),
-        announced_at=first,
-        affected_customers=1,
-        affected_areas=1,
-        created_by_id=principal.user_id or None,
-        created_at=now,
-        updated_at=now,
+    outage = numbered(
+        session,
+        Outage(
+            number="",
+            kind="arrears",
+            status="in_progress",
+            title=f"欠费停电 户号{customer.account_no}",
+            cause=f"欠费（{case.bill_month}，{_yuan(case.amount_cents)}元）",
+            area_text=customer.address,
+            county_id=station.parent_id,
+            planned_start=now,
+            planned_end=now + timedelta(days=30),
+            actual_start=now,
+            expected_restore_at=now + timedelta(days=30),
+            announced_at=first,
+            affected_customers=1,
+            affected_areas=1,
+            created_by_id=principal.user_id or None,
+            created_at=now,
+            updated_at=now,
+        ),
+        now,
     )
-    session.add(outage)
-    session.flush()
-    outage.number = f"TD{now.astimezone(BEIJING):%Y%m%d}{outage.id:06d}"
     session.execute(
         insert(OutageScopeItem), [{"outage_id": outage.id, "element": "customer", "element_id": customer.id}]
     )

@@ -96,6 +96,27 @@ def attached(session: Session, outage_id: int) -> list[WorkOrder]:
     )
 
 
+def _release(
+    session: Session,
+    outage: Outage,
+    action: str,
+    *,
+    principal: Principal,
+    settings: Settings,
+    now: datetime,
+    reply: str | None,
+) -> int:
+    moved = 0
+    for order in attached(session, outage.id):
+        if reply is None:
+            order.outage_id = None
+        else:
+            order.reply = reply
+        data = {"outage": outage.number}
+        moved += _move(session, order, action, principal=principal, settings=settings, now=now, data=data)
+    return moved
+
+
 def release_on_restore(
     session: Session, outage: Outage, *, principal: Principal, settings: Settings, now: datetime
 ) -> int:
@@ -104,35 +125,15 @@ def release_on_restore(
     reply = (
         f"停电事件 {outage.number}（{outage.cause}）已于{local.month}月{local.day}日{local:%H:%M}恢复供电。"
     )
-    moved = 0
-    for order in attached(session, outage.id):
-        order.reply = reply
-        moved += _move(
-            session,
-            order,
-            "outage_restored",
-            principal=principal,
-            settings=settings,
-            now=now,
-            data={"outage": outage.number},
-        )
-    return moved
+    return _release(
+        session, outage, "outage_restored", principal=principal, settings=settings, now=now, reply=reply
+    )
 
 
 def release_on_dismiss(
     session: Session, outage: Outage, *, principal: Principal, settings: Settings, now: datetime
 ) -> int:
     """A predicted outage was not confirmed: its orders go back to be dispatched one by one."""
-    moved = 0
-    for order in attached(session, outage.id):
-        order.outage_id = None
-        moved += _move(
-            session,
-            order,
-            "outage_dismissed",
-            principal=principal,
-            settings=settings,
-            now=now,
-            data={"outage": outage.number},
-        )
-    return moved
+    return _release(
+        session, outage, "outage_dismissed", principal=principal, settings=settings, now=now, reply=None
+    )

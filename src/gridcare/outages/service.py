@@ -86,6 +86,30 @@ def _check_scope(session: Session, principal: Principal, stations: list[int]) ->
         raise PermissionDenied("停电范围含不在您管辖范围内的台区")
 
 
+def load_for(
+    session: Session,
+    principal: Principal,
+    outage_id: int,
+    version: int,
+    allowed: tuple[str, ...],
+    action: str,
+) -> Outage:
+    """The outage for an action: the role, the scope, the version read and the state it needs."""
+    principal.require(*EDIT_ROLES, action=action)
+    outage = get(session, principal=principal, outage_id=outage_id)
+    _check_version(outage, version)
+    _require_status(outage, allowed, action)
+    return outage
+
+
+def numbered(session: Session, outage: Outage, now: datetime) -> Outage:
+    """Save a new outage and give it its number (TD + Beijing date + id)."""
+    session.add(outage)
+    session.flush()
+    outage.number = f"TD{now.astimezone(BEIJING):%Y%m%d}{outage.id:06d}"
+    return outage
+
+
 def _area_text(villages: list[str], areas: int) -> str:
     """What notices call the area: its villages (communities), or the number of 台区 when unnamed."""
     if not villages:
@@ -197,9 +221,7 @@ def create(
         created_at=now,
         updated_at=now,
     )
-    session.add(outage)
-    session.flush()
-    outage.number = f"TD{now.astimezone(BEIJING):%Y%m%d}{outage.id:06d}"
+    numbered(session, outage, now)
     repository.save_scope(session, outage.id, data.scope)
     outage.affected_customers, outage.affected_areas = repository.save_affected(
         session, outage.id, data.scope
@@ -226,11 +248,8 @@ def announce(
     now: datetime | None = None,
 ) -> Outage:
     """Publish a planned outage: its notices go to every affected customer and village liaison."""
-    principal.require(*EDIT_ROLES, action="发布停电通知")
     now = now or utcnow()
-    outage = get(session, principal=principal, outage_id=outage_id)
-    _check_version(outage, body.version)
-    _require_status(outage, ("planned",), "发布")
+    outage = load_for(session, principal, outage_id, body.version, ("planned",), "发布停电通知")
     _check_notice(
         session,
         principal,
@@ -250,13 +269,11 @@ def start(
     session: Session, *, principal: Principal, outage_id: int, version: int, now: datetime | None = None
 ) -> Outage:
     """The power goes off. Refused for an outage that was never announced."""
-    principal.require(*EDIT_ROLES, action="执行停电")
     now = now or utcnow()
     outage = get(session, principal=principal, outage_id=outage_id)
-    _check_version(outage, version)
     if outage.status == "planned":
         raise NoticeTooLate(f"停电事件 {outage.number} 尚未发布停电通知，不能停电")
-    _require_status(outage, ("announced",), "开始停电")
+    outage = load_for(session, principal, outage_id, version, ("announced",), "开始停电")
     outage.status = "in_progress"
     outage.actual_start = now
     session.flush()
@@ -275,11 +292,10 @@ def change_restore_time(
     now: datetime | None = None,
 ) -> Outage:
     """A new expected restoration time, kept in the history and announced to the affected customers."""
-    principal.require(*EDIT_ROLES, action="调整预计复电时间")
     now = now or utcnow()
-    outage = get(session, principal=principal, outage_id=outage_id)
-    _check_version(outage, version)
-    _require_status(outage, ("announced", "confirmed", "in_progress"), "调整预计复电时间")
+    outage = load_for(
+        session, principal, outage_id, version, ("announced", "confirmed", "in_progress"), "调整预计复电时间"
+    )
     if expected_restore_at.tzinfo is None:
         raise InvalidInput(
             "预计复电时间须带时区", details=[{"field": "expected_restore_at", "reason": "缺少时区"}]
@@ -322,11 +338,8 @@ def restore(
     now: datetime | None = None,
 ) -> Outage:
     """Power is back: the customers are told."""
-    principal.require(*EDIT_ROLES, action="登记复电")
     now = now or utcnow()
-    outage = get(session, principal=principal, outage_id=outage_id)
-    _check_version(outage, version)
-    _require_status(outage, ("in_progress", "confirmed"), "登记复电")
+    outage = load_for(session, principal, outage_id, version, ("in_progress", "confirmed"), "登记复电")
     outage.status = "restored"
     outage.actual_start = outage.actual_start or outage.planned_start
     outage.actual_end = now
@@ -338,10 +351,7 @@ def restore(
 
 
 def close(session: Session, *, principal: Principal, outage_id: int, version: int) -> Outage:
-    principal.require(*EDIT_ROLES, action="归档停电事件")
-    outage = get(session, principal=principal, outage_id=outage_id)
-    _check_version(outage, version)
-    _require_status(outage, ("restored",), "归档")
+    outage = load_for(session, principal, outage_id, version, ("restored",), "归档停电事件")
     outage.status = "closed"
     session.flush()
     return outage
@@ -357,11 +367,10 @@ def cancel(
     now: datetime | None = None,
 ) -> Outage:
     """Called off before the power went off; customers already told are told again."""
-    principal.require(*EDIT_ROLES, action="取消停电")
     now = now or utcnow()
-    outage = get(session, principal=principal, outage_id=outage_id)
-    _check_version(outage, version)
-    _require_status(outage, ("planned", "announced", "predicted"), "取消")
+    outage = load_for(
+        session, principal, outage_id, version, ("planned", "announced", "predicted"), "取消停电"
+    )
     was_announced = outage.status == "announced"
     was_predicted = outage.status == "predicted"
     outage.status = "cancelled"

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from gridcare.auth.principal import SYSTEM, Principal
 from gridcare.config import Settings
-from gridcare.errors import Conflict
 from gridcare.models import Outage, OutageCustomer, TransformerArea, WorkOrder
 from gridcare.outages import attach, notices, service
 from gridcare.outages.schemas import OutageCreate, OutageScope
@@ -120,12 +119,7 @@ def confirm(
     now: datetime,
 ) -> Outage:
     """A dispatcher confirms a predicted outage: it is published to every affected customer."""
-    principal.require(*service.EDIT_ROLES, action="确认故障停电")
-    outage = service.get(session, principal=principal, outage_id=outage_id)
-    if outage.version != version:
-        raise Conflict(f"停电事件 {outage.number} 已被他人修改，请刷新后重试")
-    if outage.status != "predicted":
-        raise service.OutageStateError(f"停电事件 {outage.number} 不是研判中的停电，不能确认")
+    outage = service.load_for(session, principal, outage_id, version, ("predicted",), "确认故障停电")
     outage.status = "confirmed"
     outage.announced_at = now
     outage.title = outage.title.replace("故障研判：疑似停电", "故障停电")
