@@ -57,6 +57,13 @@ def test_dispatcher_plans_and_announces_an_outage(open_as: OpenAs, demo_site: De
         expect(page.locator("#notice-counts")).to_contain_text("待发送")
         expect(page.locator("#affected tbody tr").first).to_contain_text("待发")
         number = page.locator("#outage-number").inner_text()
+    with flow.step("打印村务公开栏停电公告"):
+        board = page.context.new_page()
+        board.goto(page.locator("#board-link").get_attribute("href") or "")
+        expect(board.locator(".board-notice").first).to_contain_text("计划停电公告")
+        expect(board.locator(".board-notice").first).to_contain_text("更换老旧导线")
+        expect(board.locator(".board-notice").first).to_contain_text("95598")
+        board.close()
     with flow.step("停电日历显示该停电"):
         page.goto(f"/outages?month={start:%Y-%m}")
         expect(page.locator("#outage-list")).to_contain_text(number)

@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gridcare.auth.principal import Principal
@@ -19,20 +19,23 @@ from gridcare.errors import DomainError, InvalidInput, NotFound
 from gridcare.http import SessionDep, SettingsDep
 from gridcare.models import (
     BranchSwitch,
+    Customer,
     Feeder,
     Outage,
+    OutageCustomer,
     OutageTimeChange,
     Substation,
     TransformerArea,
     Unit,
     User,
     UserRole,
+    Village,
     WorkOrder,
 )
 from gridcare.models.types import utcnow
 from gridcare.notify.outbox import delivery_status
 from gridcare.org.repository import list_units
-from gridcare.outages import frequent, reliability, repository, service, trouble
+from gridcare.outages import frequent, notices, reliability, repository, service, trouble
 from gridcare.outages.schemas import (
     KIND_NAMES,
     STATUS_NAMES,
@@ -299,6 +302,35 @@ def outage_detail(
     request: Request, outage_id: int, session: SessionDep, principal: WebPrincipalDep
 ) -> HTMLResponse:
     return _detail(request, session, principal, outage_id)
+
+
+@router.get("/outages/{outage_id}/board", response_class=HTMLResponse)
+def board_notice(
+    request: Request, outage_id: int, session: SessionDep, principal: WebPrincipalDep, settings: SettingsDep
+) -> HTMLResponse:
+    """The printable notice for the village boards (村务公开栏), one page per village it reaches."""
+    outage = service.get(session, principal=principal, outage_id=outage_id)
+    villages = session.execute(
+        select(Village.name, func.count(OutageCustomer.customer_id))
+        .join(Customer, Customer.village_id == Village.id)
+        .join(OutageCustomer, OutageCustomer.customer_id == Customer.id)
+        .where(OutageCustomer.outage_id == outage.id)
+        .group_by(Village.name)
+        .order_by(Village.name)
+    ).all()
+    kind = "announce" if outage.kind != "fault" else "fault"
+    _, text = notices.notice_text(outage, kind, settings)
+    return render(
+        request,
+        "outage_board.html",
+        {
+            "o": outage,
+            "villages": villages,
+            "text": text,
+            "kinds": KIND_NAMES,
+            "signature": settings.notice_signature,
+        },
+    )
 
 
 @router.post("/outages/{outage_id}/act/{action}", response_class=HTMLResponse)
