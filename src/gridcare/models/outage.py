@@ -82,7 +82,11 @@ class OutageCustomer(Base):
     """A customer the outage affected, as the topology stood when it was computed."""
 
     __tablename__ = "outage_customers"
-    __table_args__ = (Index("ix_outage_customers_customer_id", "customer_id"),)
+    # Per customer: CEMI-n and the frequent-outage watch count a customer's outages in this order,
+    # from the index alone.
+    __table_args__ = (
+        Index("ix_outage_customers_customer_id_outage_id", "customer_id", "outage_id", "transformer_area_id"),
+    )
 
     outage_id: Mapped[int] = mapped_column(ForeignKey("outages.id"), primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), primary_key=True)

@@ -63,16 +63,28 @@ def indices(
 ) -> dict[str, object]:
     now = now or utcnow()
     areas = select(TransformerArea.id).where(where.areas())
-    served = session.scalar(select(func.count()).where(Customer.transformer_area_id.in_(areas))) or 0
+    everywhere = where.unit_path in (None, "", "/") and where.feeder_id is None
+    served_query = select(func.count()).select_from(Customer)
+    links = [OutageCustomer.outage_id.in_(select(Outage.id).where(sustained(start, end, now)))]
+    if not everywhere:
+        served_query = served_query.where(Customer.transformer_area_id.in_(areas))
+        links.append(OutageCustomer.transformer_area_id.in_(areas))
+    served = session.scalar(served_query) or 0
+    # The interruptions (a few thousand a year), then their customers in scope, counted per outage
+    # (the primary key's order) and per customer (the (customer, outage, 台区) index's order).
+    spans = {
+        i: (began, ended)
+        for i, began, ended in session.execute(
+            select(Outage.id, Outage.actual_start, Outage.actual_end).where(sustained(start, end, now))
+        )
+    }
     per_outage = session.execute(
-        select(Outage.id, Outage.actual_start, Outage.actual_end, func.count())
-        .join(OutageCustomer, OutageCustomer.outage_id == Outage.id)
-        .where(sustained(start, end, now), OutageCustomer.transformer_area_id.in_(areas))
-        .group_by(Outage.id, Outage.actual_start, Outage.actual_end)
+        select(OutageCustomer.outage_id, func.count()).where(*links).group_by(OutageCustomer.outage_id)
     ).all()
     interrupted = 0
     customer_hours = 0.0
-    for _, began, ended, customers in per_outage:
+    for outage_id, customers in per_outage:
+        began, ended = spans[outage_id]
         assert began is not None  # `sustained` requires it
         stop = min(ended or now, end)
         hours = max((stop - max(began, start)).total_seconds(), 0.0) / 3600
@@ -80,8 +92,7 @@ def indices(
         customer_hours += hours * int(customers)
     counts = (
         select(OutageCustomer.customer_id, func.count().label("n"))
-        .join(Outage, Outage.id == OutageCustomer.outage_id)
-        .where(sustained(start, end, now), OutageCustomer.transformer_area_id.in_(areas))
+        .where(*links)
         .group_by(OutageCustomer.customer_id)
         .subquery()
     )

@@ -128,7 +128,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("outage_id", "customer_id", name=op.f("pk_outage_customers")),
     )
     with op.batch_alter_table("outage_customers", schema=None) as batch_op:
-        batch_op.create_index("ix_outage_customers_customer_id", ["customer_id"], unique=False)
+        batch_op.create_index(
+            "ix_outage_customers_customer_id_outage_id",
+            ["customer_id", "outage_id", "transformer_area_id"],
+            unique=False,
+        )
 
     op.create_table(
         "outbox",
@@ -223,7 +227,7 @@ def downgrade() -> None:
 
     op.drop_table("outbox")
     with op.batch_alter_table("outage_customers", schema=None) as batch_op:
-        batch_op.drop_index("ix_outage_customers_customer_id")
+        batch_op.drop_index("ix_outage_customers_customer_id_outage_id")
 
     op.drop_table("outage_customers")
     with op.batch_alter_table("outage_time_changes", schema=None) as batch_op:
