@@ -204,19 +204,30 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("arrears_cases", schema=None) as batch_op:
         batch_op.create_index("ix_arrears_cases_customer_id_status", ["customer_id", "status"], unique=False)
-    with op.batch_alter_table("work_orders", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("outage_id", sa.Integer(), nullable=True))
-        batch_op.create_index(batch_op.f("ix_work_orders_outage_id"), ["outage_id"], unique=False)
-        batch_op.create_foreign_key(
-            batch_op.f("fk_work_orders_outage_id_outages"), "outages", ["outage_id"], ["id"]
+    # A plain ADD COLUMN with its reference, not a batch table copy: work_orders holds millions of
+    # rows, and SQLite adds a nullable referencing column in place (Alembic's SQLite dialect would
+    # only do it by copying the table).
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(
+            "ALTER TABLE work_orders ADD COLUMN outage_id INTEGER "
+            "CONSTRAINT fk_work_orders_outage_id_outages REFERENCES outages (id)"
         )
+    else:
+        op.add_column("work_orders", sa.Column("outage_id", sa.Integer(), nullable=True))
+        op.create_foreign_key(
+            op.f("fk_work_orders_outage_id_outages"), "work_orders", "outages", ["outage_id"], ["id"]
+        )
+    op.create_index(op.f("ix_work_orders_outage_id"), "work_orders", ["outage_id"], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("work_orders", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("fk_work_orders_outage_id_outages"), type_="foreignkey")
-        batch_op.drop_index(batch_op.f("ix_work_orders_outage_id"))
-        batch_op.drop_column("outage_id")
+    op.drop_index(op.f("ix_work_orders_outage_id"), table_name="work_orders")
+    if op.get_bind().dialect.name == "sqlite":
+        with op.batch_alter_table("work_orders", schema=None) as batch_op:
+            batch_op.drop_column("outage_id")  # and its reference with it
+    else:
+        op.drop_constraint(op.f("fk_work_orders_outage_id_outages"), "work_orders", type_="foreignkey")
+        op.drop_column("work_orders", "outage_id")
     with op.batch_alter_table("arrears_cases", schema=None) as batch_op:
         batch_op.drop_index("ix_arrears_cases_customer_id_status")
 
