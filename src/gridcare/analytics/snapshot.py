@@ -292,7 +292,7 @@ class Snapshot:
                         "refreshed_at": now.isoformat(),
                     },
                 )
-                for temp in ("new_events", "changed", "old_orders", "new_steps"):
+                for temp in ("new_events", "changed", "old_orders", "new_orders", "new_steps"):
                     con.execute(f"DROP TABLE IF EXISTS {temp}")
                 con.execute("COMMIT")
             except BaseException:
@@ -387,9 +387,10 @@ class Snapshot:
         )
         self._event_roots(con, full)
         if not full:
-            rollups.add_orders(
-                con, "old_orders", "(SELECT * FROM orders WHERE id IN (SELECT id FROM changed))"
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE new_orders AS SELECT * FROM orders WHERE id IN (SELECT id FROM changed)"
             )
+            rollups.add_orders(con, "old_orders", "new_orders")
         return count
 
     @staticmethod
@@ -408,11 +409,11 @@ class Snapshot:
             if not row or not row[0]:
                 break
         roots = "SELECT event_root FROM orders WHERE event_root <> id"
+        mine = "event_root <> id"
         if not full:
             roots += " AND id IN (SELECT id FROM changed)"
-        con.execute(
-            f"UPDATE orders SET linked = true WHERE NOT linked AND (event_root <> id OR id IN ({roots}))"
-        )
+            mine += " AND id IN (SELECT id FROM changed)"
+        con.execute(f"UPDATE orders SET linked = true WHERE NOT linked AND (({mine}) OR id IN ({roots}))")
 
     @staticmethod
     def _steps(con: duckdb.DuckDBPyConnection, after: int, full: bool) -> tuple[int, list[str]]:
