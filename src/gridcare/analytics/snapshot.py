@@ -8,13 +8,18 @@ DuckDB's columnar form:
   its deadline, repeat/urging links and the "event" they belong to, satisfaction);
 - `steps`: one row per finished step (from the events that left a step): the station that held it
   and its county, whole seconds taken, late;
-- `customers` (id, station, sensitive), `units` (the tree) and `categories` (the complaint tree).
+- `customers` (id, station, sensitive), `units` (the tree) and `categories` (the complaint tree);
+- the monthly rollups of `rollups.py`, which most report sections read instead of the rows.
+
+Orders are stored by acceptance time and steps by (month, step, duration bucket), so a period's rows,
+and the rows of the buckets an exact quantile needs, sit in a few row groups.
 
 **Refresh** reads only what changed. Events are append-only and every change to an order writes one,
 so the events with ids above the last one seen name every changed order; those orders are read again
-and replaced. An id that was skipped (a transaction still running on PostgreSQL, whose sequence hands
-out ids before commit) is remembered and looked for again for `GAP_MINUTES`. Customers are read by
-`updated_at` (indexed). Units and the category tree are small and read whole.
+and replaced, and the rollups get their delta (the old rows out, the new in). An id that was skipped
+(a transaction still running on PostgreSQL, whose sequence hands out ids before commit) is remembered
+and looked for again for `GAP_MINUTES`. Customers are read by `updated_at` (indexed). Units and the
+category tree are small and read whole.
 
 Only one process at a time opens the file (DuckDB's rule); a file lock beside it makes workers take
 turns, each refreshing and then reading under the same lock.
