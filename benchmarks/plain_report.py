@@ -509,8 +509,12 @@ class PlainReport:
         ]
 
     def _root(self, order_id: int, parent: dict[int, int | None]) -> int:
+        """Follow repeat and urging links to the first call, however long the chain (a 台区 whose
+        neighbours keep complaining about the same thing makes chains of hundreds)."""
         current = order_id
-        for _ in range(50):
+        seen: set[int] = set()
+        while current not in seen:
+            seen.add(current)
             if current not in parent:
                 row = _read(
                     self.engine,

@@ -26,7 +26,14 @@ from gridcare.demo.loader import load_demo
 from gridcare.models import Customer, WorkOrder
 from gridcare.models.types import utcnow
 from gridcare.workorders import actions, service
-from gridcare.workorders.schemas import CallbackBody, ReplyBody, ReviewBody, Versioned, WorkOrderCreate
+from gridcare.workorders.schemas import (
+    CallbackBody,
+    ReplyBody,
+    ReviewBody,
+    UrgeBody,
+    Versioned,
+    WorkOrderCreate,
+)
 from tests.conftest import ScratchDatabases
 
 # One quarter of a province's complaints (DOMAIN.md §11).
@@ -157,11 +164,24 @@ def test_incremental_refresh_equals_a_rebuild_and_the_plain_computation(
         ).all()
         moved = sum(_move_forward(s, demo.settings, o) for o in open_orders)
         accounts = s.scalars(select(Customer.account_no).order_by(Customer.id).limit(15)).all()
-        for account in [*accounts, *accounts[:5]]:  # five of them call twice: repeat callers
+        # Five call twice (repeat callers); one calls 60 times and then urges the last call three
+        # times: a chain of repeat calls longer than any fixed number of link-following steps, with
+        # a branch at its end, which must still be one event.
+        last = None
+        for account in [*accounts, *accounts[:5], *[accounts[14]] * 60]:
             data = WorkOrderCreate(
                 business_type="complaint", category="TS040101", content="两个月停电三次", account_no=account
             )
-            service.create(s, principal=SYSTEM, settings=demo.settings, data=data)
+            last = service.create(s, principal=SYSTEM, settings=demo.settings, data=data).order
+        assert last is not None
+        for _ in range(3):
+            actions.urge(
+                s,
+                principal=SYSTEM,
+                settings=demo.settings,
+                order_id=last.id,
+                body=UrgeBody(content="催促处理"),
+            )
         s.commit()
     assert moved > 20
 
