@@ -82,3 +82,12 @@ def test_watch_list_and_reliability_pages(open_as: OpenAs, flow: Flow) -> None:
         page.click("text=供电可靠性")
         expect(page.locator("#reliability tbody tr").first).to_be_visible()
         expect(page.locator("#reliability")).to_contain_text("SAIFI")
+
+
+def test_bad_page_numbers_get_a_clear_error(open_as: OpenAs, flow: Flow) -> None:
+    with flow.step("页码不是数字"):
+        page = open_as("dispatcher")
+        response = page.goto("/outages?page=abc")
+        assert response is not None
+        assert response.status == 422
+        expect(page.locator("body")).to_contain_text("页码须为整数")

@@ -44,14 +44,10 @@ from gridcare.outages.schemas import (
     OutageScope,
 )
 from gridcare.web.base import FormDep, WebPrincipalDep, render
-from gridcare.web.forms import optional_date, parse
+from gridcare.web.forms import optional_date, optional_int, parse
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
-
-
-def _ids(text: str | None) -> list[int]:
-    return [int(x) for x in (text or "").replace("，", ",").split(",") if x.strip().isdigit()]
 
 
 def _grid_choices(session: Session, principal: Principal) -> dict[str, Any]:
@@ -125,7 +121,7 @@ def outage_list(request: Request, session: SessionDep, principal: WebPrincipalDe
     end = start + timedelta(days=days)
     status = query.get("status") or None
     kind = query.get("kind") or None
-    page = max(int(query.get("page", "1") or 1), 1)
+    page = max(optional_int(query.get("page"), "页码") or 1, 1)
     rows = repository.list_outages(
         session,
         principal=principal,
@@ -232,7 +228,7 @@ def _detail(
     status: int = 200,
 ) -> HTMLResponse:
     outage = service.get(session, principal=principal, outage_id=outage_id)
-    page = max(int(request.query_params.get("page", "1") or 1), 1)
+    page = max(optional_int(request.query_params.get("page"), "页码") or 1, 1)
     people = repository.affected_customers(
         session, outage_id=outage.id, offset=(page - 1) * PAGE, limit=PAGE + 1
     )
@@ -345,14 +341,14 @@ def outage_act(
 ) -> Response:
     """One form per action; success returns to the page, a refusal shows its reason, nothing stored."""
     try:
-        version = int(form.get("version", "0") or 0)
+        version = optional_int(form.get("version"), "版本") or 0
         now = utcnow()
         if action == "announce":
             approver = form.get("short_notice_approver_id")
             body = AnnounceBody(
                 version=version,
                 short_notice_reason=form.get("short_notice_reason") or None,
-                short_notice_approver_id=int(approver) if approver else None,
+                short_notice_approver_id=optional_int(approver, "批准人"),
             )
             service.announce(
                 session, principal=principal, settings=settings, outage_id=outage_id, body=body, now=now
