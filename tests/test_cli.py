@@ -117,7 +117,11 @@ def test_calendar_commands_for_people_and_scripts(database_url: str, tmp_path: P
 
 
 def test_worker_once_scans_and_exits(database_url: str, tmp_path: Path) -> None:
-    env = {"GRIDCARE_ANALYTICS_PATH": str(tmp_path / "snapshot.duckdb")}
+    env = {
+        "GRIDCARE_ANALYTICS_PATH": str(tmp_path / "snapshot.duckdb"),
+        # Notices other tests queued go out through the file channel: into the test's folder.
+        "GRIDCARE_NOTICE_FILE": str(tmp_path / "notices.jsonl"),
+    }
     r = gridcare(database_url, "worker", "--once", env=env)
     assert r.returncode == 0, r.stderr
     assert "超时扫描" in r.stdout
