@@ -119,20 +119,30 @@ def _area_text(villages: list[str], areas: int) -> str:
     return "、".join(villages)
 
 
-def preview(
-    session: Session, *, principal: Principal, scope: OutageScope, now: datetime | None = None
-) -> dict[str, object]:
-    """What an outage on `scope` would reach, before it is saved (the planning page shows it)."""
+def _reach(session: Session, principal: Principal, scope: OutageScope) -> tuple[dict[str, object], list[int]]:
+    """A scope's 台区, customers, important customers and area text, and its stations; refused when
+    an element does not exist or a station is outside the user's scope."""
     missing = repository.missing_elements(session, scope)
     if missing:
         raise InvalidInput("停电范围中有不存在的设备", details=missing)
     areas, customers, important, stations, villages = repository.area_summary(session, scope)
     _check_scope(session, principal, stations)
-    return {
+    summary: dict[str, object] = {
         "transformer_areas": areas,
         "customers": customers,
         "important_customers": important,
         "area_text": _area_text(villages, areas),
+    }
+    return summary, stations
+
+
+def preview(
+    session: Session, *, principal: Principal, scope: OutageScope, now: datetime | None = None
+) -> dict[str, object]:
+    """What an outage on `scope` would reach, before it is saved (the planning page shows it)."""
+    summary, _ = _reach(session, principal, scope)
+    return {
+        **summary,
         # 一停多用: customers of this scope already out in the last 60 days (bundle the work).
         "recently_out": frequent.recently_out(session, area_ids=repository.areas_below(scope), now=now),
     }
@@ -199,10 +209,9 @@ def create(
     only predicted (trouble-call analysis): then it waits for a dispatcher to confirm it."""
     principal.require(*EDIT_ROLES, action="登记停电")
     now = now or utcnow()
-    summary = preview(session, principal=principal, scope=data.scope, now=now)
+    summary, stations = _reach(session, principal, data.scope)
     if summary["customers"] == 0:
         raise InvalidInput("停电范围内没有客户", details=[{"field": "scope", "reason": "范围内无客户"}])
-    _, _, _, stations, _ = repository.area_summary(session, data.scope)
     county = repository.county_of(session, sorted(stations))
     assert county is not None
     outage = Outage(
