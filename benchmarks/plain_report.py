@@ -20,7 +20,6 @@ from gridcare.analytics.monitoring import (
     TOP,
     WEEKDAYS,
     Period,
-    _add_months,
     _change,
     _minutes,
     _pct,
@@ -32,6 +31,7 @@ from gridcare.analytics.monitoring import (
 from gridcare.analytics.service import period as make_period
 from gridcare.analytics.service import resolve_unit
 from gridcare.auth.principal import SYSTEM
+from gridcare.calendar import add_months
 from gridcare.config import Settings
 from gridcare.models.enums import LABELS_ZH
 from gridcare.workorders.defaults import BUSINESS_TYPES, OPEN_STEPS, SATISFACTION, STEPS
@@ -95,7 +95,7 @@ class PlainReport:
         # Every order the report looks at: the period, the one before, a year before, and the month
         # before the period's first month (for the consecutive-month hotspots).
         month_start = date(period.start.year, period.start.month, 1)
-        earliest = min(previous_period(period).start, year_before(period).start, _add_months(month_start, -1))
+        earliest = min(previous_period(period).start, year_before(period).start, add_months(month_start, -1))
         self.orders = self._orders(Period(earliest, period.end))
         self.p = self._in(self.orders, period)
         self.pc = self.p[self.p["business_type"] == "complaint"].copy()
@@ -286,7 +286,7 @@ class PlainReport:
             ["customers", "complaints", "transformer_area_id"], ascending=[False, False, True]
         )
         month_start = date(self.period.start.year, self.period.start.month, 1)
-        window = self._in(self.orders, Period(_add_months(month_start, -1), self.period.end))
+        window = self._in(self.orders, Period(add_months(month_start, -1), self.period.end))
         window = window[(window["business_type"] == "complaint") & window["transformer_area_id"].notna()]
         start, _ = self.period.bounds()
         months = window.assign(month=window["local"].dt.to_period("M"), inside=window["local"] >= start)

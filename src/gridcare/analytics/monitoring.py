@@ -34,6 +34,7 @@ import duckdb
 from sqlalchemy import Engine, select
 
 from gridcare.analytics import rollups
+from gridcare.calendar import add_months
 from gridcare.models import Customer, TransformerArea
 from gridcare.models.enums import LABELS_ZH
 from gridcare.workorders.defaults import BUSINESS_TYPES, OPEN_STEPS, SATISFACTION, STEPS
@@ -65,12 +66,6 @@ class Period:
         return {"from": self.start.isoformat(), "to": self.end.isoformat()}
 
 
-def _add_months(day: date, months: int) -> date:
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    return date(year, month + 1, min(day.day, _calendar.monthrange(year, month + 1)[1]))
-
-
 def _month_end(day: date) -> date:
     return date(day.year, day.month, _calendar.monthrange(day.year, day.month)[1])
 
@@ -78,13 +73,13 @@ def _month_end(day: date) -> date:
 def previous_period(period: Period) -> Period:
     if period.start.day == 1 and period.end == _month_end(period.end):
         months = (period.end.year - period.start.year) * 12 + period.end.month - period.start.month + 1
-        start = _add_months(period.start, -months)
-        return Period(start, _month_end(_add_months(start, months - 1)))
+        start = add_months(period.start, -months)
+        return Period(start, _month_end(add_months(start, months - 1)))
     return Period(period.start - timedelta(days=period.days), period.start - timedelta(days=1))
 
 
 def year_before(period: Period) -> Period:
-    return Period(_add_months(period.start, -12), _add_months(period.end, -12))
+    return Period(add_months(period.start, -12), add_months(period.end, -12))
 
 
 def _pct(part: float, whole: float) -> float | None:
@@ -386,7 +381,7 @@ class MonitoringReport:
         """From the complaints of the period, the month before it and the same dates a year before
         (a few percent of the orders), gathered once."""
         month_start = date(self.period.start.year, self.period.start.month, 1)
-        window = Period(_add_months(month_start, -1), self.period.end)
+        window = Period(add_months(month_start, -1), self.period.end)
         last = year_before(self.period)
         start, _ = self.period.bounds()
         self.con.execute(

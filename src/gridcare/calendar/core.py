@@ -11,6 +11,7 @@ the end of the N-th working day counting from the acceptance day itself.
 
 from __future__ import annotations
 
+import calendar as _calendar
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -75,6 +76,13 @@ def _local(instant: datetime) -> datetime:
     if instant.tzinfo is None:
         raise ValueError("a timezone-aware datetime is needed")
     return instant.astimezone(BEIJING)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` calendar months later (or earlier), held to the month's last day."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(day.day, _calendar.monthrange(year, month + 1)[1]))
 
 
 def beijing_midnight(day: date) -> datetime:

@@ -8,7 +8,6 @@ causes on the customer's side, declared disasters, and flickers of 3 minutes or 
 
 from __future__ import annotations
 
-import calendar
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -18,7 +17,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from gridcare.auth.principal import Principal
-from gridcare.calendar import BEIJING
+from gridcare.calendar import BEIJING, add_months
 from gridcare.models import Customer, Outage, OutageCustomer, TransformerArea, Unit
 from gridcare.models.types import utcnow
 
@@ -27,14 +26,6 @@ FLAG_AT = 3
 FLICKER_ALLOWANCE = 3
 BUNDLE_DAYS = 60
 COUNTED = ("in_progress", "confirmed", "restored", "closed")
-
-
-def _months_before(moment: datetime, months: int) -> datetime:
-    local = moment.astimezone(BEIJING)
-    index = local.year * 12 + local.month - 1 - months
-    year, month = divmod(index, 12)
-    day = min(local.day, calendar.monthrange(year, month + 1)[1])
-    return local.replace(year=year, month=month + 1, day=day)
 
 
 @dataclass
@@ -54,7 +45,8 @@ def counts(
 ) -> dict[int, tuple[int, datetime]]:
     """Customer id → (counted outages in the last 2 months, the latest one's start)."""
     now = now or utcnow()
-    since = _months_before(now, 2)
+    local = now.astimezone(BEIJING)
+    since = datetime.combine(add_months(local.date(), -2), local.timetz())
     rows = select(OutageCustomer.customer_id, Outage.actual_start, Outage.momentary).join(
         Outage, Outage.id == OutageCustomer.outage_id
     )
