@@ -104,7 +104,9 @@ def server(url: str) -> Iterator[str]:
     env = {
         **os.environ,
         "GRIDCARE_DATABASE_URL": url,
-        "GRIDCARE_SECRET_KEY": "benchmark-secret-key-0123456789",
+        "GRIDCARE_SECRET_KEY": "benchmark-secret-key-0123456789-abcdefghij",
+        # One demo user drives every request: the per-user rate limit would measure itself.
+        "GRIDCARE_API_RATE_PER_MINUTE": "0",
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "gridcare.cli", "serve", "--port", str(port)],

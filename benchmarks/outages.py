@@ -194,7 +194,7 @@ def main() -> None:
     with local_gateway() as (sink_url, gateway):
         settings = Settings(
             database_url=url,
-            secret_key="benchmark-secret-key-0123456789",
+            secret_key="benchmark-secret-key-0123456789-abcdefghij",
             customer_channels="sms",
             liaison_channel="sms",
             sms_url=sink_url,

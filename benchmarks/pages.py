@@ -15,6 +15,7 @@ at a time; the figure is the whole response time on loopback (an upper bound on 
 from __future__ import annotations
 
 import argparse
+import re
 import time
 
 import httpx
@@ -70,8 +71,12 @@ def reopen(engine: Engine, backend: str) -> None:
 
 def sign_in(base: str, username: str) -> httpx.Client:
     client = httpx.Client(base_url=base, timeout=60)
-    r = client.post("/login", data={"username": username, "password": DEMO_PASSWORD})
+    form = client.get("/login")
+    token = re.search(r'name="_csrf" value="([0-9a-f]+)"', form.text)
+    assert token is not None, form.text[:300]
+    r = client.post("/login", data={"username": username, "password": DEMO_PASSWORD, "_csrf": token.group(1)})
     assert r.status_code == 303, r.text
+    assert r.headers["location"] == "/workbench", r.headers["location"]
     return client
 
 

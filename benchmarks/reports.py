@@ -72,7 +72,9 @@ def main() -> None:
     name = NAME if args.orders == ORDERS else f"{NAME}_{args.orders}"
     url = ensure_order_history(args.backend, name, customers=args.customers, orders=args.orders)
     path = WORK / f"{name}-{args.backend}.duckdb"
-    settings = Settings(database_url=url, analytics_path=path, secret_key="benchmark-secret-key-0123456789")
+    settings = Settings(
+        database_url=url, analytics_path=path, secret_key="benchmark-secret-key-0123456789-abcdefghij"
+    )
     engine = create_engine(url, pool_size=2)
     factory = make_session_factory(engine)
     snapshot = Snapshot(engine, path)

@@ -7,6 +7,7 @@ Tests never depend on each other's data: each builds its own small province with
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -93,7 +94,7 @@ def database_url(scratch_databases: ScratchDatabases) -> str:
 def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return Settings(
         database_url=database_url,
-        secret_key="test-secret-key-for-gridcare-tests-only",
+        secret_key="test-secret-key-for-gridcare-tests-only-0123456789",
         secret_key_file=tmp_path_factory.mktemp("secret") / "key",
         analytics_path=tmp_path_factory.mktemp("analytics") / "snapshot.duckdb",
         notice_file=tmp_path_factory.mktemp("notices") / "notices.jsonl",
@@ -195,3 +196,17 @@ def login(client: httpx.Client, username: str, password: str) -> dict[str, str]:
     response = client.post("/api/v1/auth/token", data={"username": username, "password": password})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def web_login(
+    client: httpx.Client, username: str, password: str, *, next: str = "/workbench"
+) -> httpx.Response:
+    """Sign in through the page as a browser does: the sign-in form first (its CSRF cookie and token),
+    then the post. The response to the post (303 on success)."""
+    page = client.get("/login", params={"next": next})
+    assert page.status_code == 200, page.text
+    token = re.search(r'name="_csrf" value="([0-9a-f]+)"', page.text)
+    assert token is not None
+    return client.post(
+        "/login", data={"username": username, "password": password, "next": next, "_csrf": token.group(1)}
+    )

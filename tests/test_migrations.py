@@ -49,5 +49,5 @@ def test_sqlite_pragmas(database_url: str) -> None:
     with e.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == Settings().sqlite_busy_timeout_ms
     e.dispose()

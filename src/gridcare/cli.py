@@ -13,7 +13,7 @@ import typer
 from sqlalchemy.orm import Session
 
 from gridcare.auth.principal import SYSTEM
-from gridcare.config import get_settings
+from gridcare.config import ConfigurationError, Settings, get_settings
 from gridcare.db import make_engine, make_session_factory, transaction
 from gridcare.errors import DomainError
 from gridcare.models.enums import Role
@@ -43,9 +43,17 @@ def fail(message: str, details: list[dict[str, object]] | None = None) -> NoRetu
     raise typer.Exit(1)
 
 
+def _settings() -> Settings:
+    """The settings, or a clear configuration error and exit status 1."""
+    try:
+        return get_settings()
+    except ConfigurationError as exc:
+        fail(str(exc))
+
+
 @contextmanager
 def unit_of_work() -> Iterator[Session]:
-    engine = make_engine(get_settings())
+    engine = make_engine(_settings())
     try:
         with transaction(make_session_factory(engine)) as session:
             yield session
@@ -60,7 +68,7 @@ def db_upgrade(revision: str = "head") -> None:
     """把数据库迁移到最新（或指定）版本。"""
     from gridcare import migrate
 
-    migrate.upgrade(get_settings().database_url, revision)
+    migrate.upgrade(_settings().database_url, revision)
     typer.echo("数据库已是最新版本")
 
 
@@ -69,7 +77,7 @@ def db_downgrade(revision: str) -> None:
     """回退到指定版本（base 为清空）。"""
     from gridcare import migrate
 
-    migrate.downgrade(get_settings().database_url, revision)
+    migrate.downgrade(_settings().database_url, revision)
 
 
 @db_app.command("current")
@@ -77,7 +85,7 @@ def db_current() -> None:
     """显示数据库当前版本。"""
     from gridcare import migrate
 
-    migrate.current(get_settings().database_url)
+    migrate.current(_settings().database_url)
 
 
 @app.command()
@@ -92,7 +100,7 @@ def demo(
     from gridcare.demo.loader import database_is_empty, load_demo
     from gridcare.demo.province import DEMO_LOGINS, DEMO_PASSWORD
 
-    engine = make_engine(get_settings())
+    engine = make_engine(_settings())
     try:
         if if_empty and not database_is_empty(engine):
             typer.echo("数据库已有数据，跳过演示数据生成")
@@ -121,7 +129,14 @@ def serve(
     """启动网页与 API 服务。"""
     import uvicorn
 
-    uvicorn.run("gridcare.asgi:app", host=host, port=port, workers=workers, proxy_headers=True)
+    from gridcare.server import uvicorn_options
+
+    settings = _settings()
+    try:
+        settings.resolved_secret_key()  # refuse to start with a weak key (rather than fail every request)
+    except ConfigurationError as exc:
+        fail(str(exc))
+    uvicorn.run("gridcare.asgi:app", host=host, port=port, workers=workers, **uvicorn_options(settings))
 
 
 @user_app.command("create")
@@ -167,7 +182,7 @@ def analytics_refresh(
     """刷新报表快照（DuckDB）：只读取上次刷新后的变化；--full 为重建。"""
     from gridcare.analytics.service import snapshot
 
-    settings = get_settings()
+    settings = _settings()
     engine = make_engine(settings)
     try:
         result = snapshot(settings, engine).refresh(full=full)
@@ -185,7 +200,7 @@ def import_orders(file: Annotated[Path, typer.Argument(help="95598 工单导出�
     from gridcare.workorders.transfer import import_orders as run_import
 
     with unit_of_work() as session:
-        result = run_import(session, principal=SYSTEM, settings=get_settings(), path=file)
+        result = run_import(session, principal=SYSTEM, settings=_settings(), path=file)
     made = "，".join(f"{CREATED_NAMES.get(k, k)} {v}" for k, v in result.created.items())
     typer.echo(
         f"导入完成：共 {result.rows} 行，新增工单 {result.inserted}，已存在 {result.existing}"
@@ -224,7 +239,7 @@ def report(
         fail("日期格式应为 YYYY-MM-DD")
     with unit_of_work() as session:
         document = monitoring_report(
-            session, principal=SYSTEM, settings=get_settings(), start=first, end=last, unit=unit
+            session, principal=SYSTEM, settings=_settings(), start=first, end=last, unit=unit
         )
     if fmt == "json" and out is None:
         typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
@@ -263,7 +278,7 @@ def worker(
     from gridcare.notify.outbox import deliver_all
     from gridcare.workorders.tasks import scan_due
 
-    settings = get_settings()
+    settings = _settings()
     engine = make_engine(settings)
     factory = make_session_factory(engine)
     pause = interval if interval is not None else settings.scan_interval_seconds
@@ -310,7 +325,7 @@ def deliver(
 
     from gridcare.notify.outbox import deliver_all
 
-    settings = get_settings()
+    settings = _settings()
     engine = make_engine(settings)
     factory = make_session_factory(engine)
     try:
@@ -332,7 +347,7 @@ def _calendar() -> WorkCalendar:
     from gridcare.calendar import WorkCalendar, builtin_years
     from gridcare.sla.calendar_store import current_calendar
 
-    settings = get_settings()
+    settings = _settings()
     url = settings.database_url
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
         return WorkCalendar(builtin_years())
@@ -367,7 +382,7 @@ def calendar_add_workdays(
     calendar = _calendar()
     instant = _parse_instant(start)
     try:
-        result = add_working_days(calendar, instant, days, CountingRule(get_settings().workday_counting))
+        result = add_working_days(calendar, instant, days, CountingRule(_settings().workday_counting))
     except CalendarYearMissing as exc:
         fail(str(exc))
     local = result.astimezone(BEIJING)

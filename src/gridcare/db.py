@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from gridcare.config import Settings
+from gridcare.files import private
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -29,9 +31,22 @@ def is_sqlite(engine_or_url: Engine | str) -> bool:
     return url.startswith("sqlite")
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite URL (None for an in-memory database)."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
 def make_engine(settings: Settings, **kwargs: Any) -> Engine:
+    """SQL parameters are never written into error messages (they hold phone and ID numbers)."""
     url = settings.database_url
+    kwargs.setdefault("hide_parameters", True)
     if is_sqlite(url):
+        file = sqlite_file(url)
+        if file is not None:
+            private(file)  # SQLite gives its -wal and -shm files the same mode
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         busy_ms = settings.sqlite_busy_timeout_ms
 

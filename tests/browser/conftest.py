@@ -69,7 +69,7 @@ def demo_site(
     migrate.upgrade(url)
     settings = Settings(
         database_url=url,
-        secret_key="browser-test-secret-key-gridcare",
+        secret_key="browser-test-secret-key-gridcare-0123456789",
         secret_key_file=tmp_path_factory.mktemp("browser-secret") / "key",
         analytics_path=tmp_path_factory.mktemp("browser-analytics") / "snapshot.duckdb",
         notice_file=tmp_path_factory.mktemp("browser-notices") / "notices.jsonl",

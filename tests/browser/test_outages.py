@@ -1,6 +1,7 @@
 """停电管理 in the browser: a dispatcher plans a feeder outage, sees how many customers it reaches
-before saving, is refused a short-notice announcement without approval, announces it with a reason
-and a manager's approval; the calendar shows it and an agent taking a call from that 台区 sees it."""
+before saving, is refused a short-notice announcement, asks a manager for approval, the manager
+approves it from the workbench, and the dispatcher announces it; the calendar shows it and an agent
+taking a call from that 台区 sees it."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from gridcare.calendar import BEIJING
-from gridcare.models import Customer, Feeder, Substation, TransformerArea, Unit
+from gridcare.models import Customer, Feeder, Substation, TransformerArea, Unit, User
 from tests.browser.conftest import DemoSite, Flow
 
 OpenAs = Callable[..., Page]
@@ -32,6 +33,7 @@ def test_dispatcher_plans_and_announces_an_outage(open_as: OpenAs, demo_site: De
             .order_by(Customer.id)
         ).first()
         assert customer is not None
+        manager_id = s.scalar(select(User.id).where(User.username == "manager"))
     start = (datetime.now(BEIJING) + timedelta(days=3)).replace(hour=8, minute=0, second=0, microsecond=0)
     with flow.step("登记计划停电，保存前预览影响户数"):
         page = open_as("dispatcher")
@@ -47,11 +49,26 @@ def test_dispatcher_plans_and_announces_an_outage(open_as: OpenAs, demo_site: De
         expect(page.locator("#preview")).to_contain_text("户客户")
         page.click("#save-outage")
         expect(page.locator("#outage-status")).to_have_text("已计划")
-    with flow.step("不足 7 天发布被拒，填写原因与批准人后发布"):
+    with flow.step("不足 7 天发布被拒，提交不足通知期限申请"):
         page.click("#act-announce button")
         expect(page.locator("#outage-error")).to_contain_text("提前 7 天")
-        page.fill("#act-announce input[name=short_notice_reason]", "导线断股隐患，须尽快处理")
-        page.select_option("#act-announce select[name=short_notice_approver_id]", index=1)
+        page.reload()  # post/redirect/get: reloading shows the refusal again, never re-sends the form
+        expect(page.locator("#outage-error")).to_contain_text("提前 7 天")
+        page.fill("#act-short_notice input[name=short_notice_reason]", "导线断股隐患，须尽快处理")
+        page.select_option("#act-short_notice select[name=approver_id]", str(manager_id))
+        page.click("#act-short_notice button")
+        expect(page.locator("#approval-status")).to_contain_text("待审批")
+        page.click("#act-announce button")
+        expect(page.locator("#outage-error")).to_contain_text("等待审批")
+        outage_url = page.url.split("?")[0]
+    with flow.step("管理人员在工作台看到申请并批准"):
+        manager = open_as("manager")
+        expect(manager.locator("#my-approvals")).to_contain_text("导线断股隐患")
+        manager.click("#my-approvals a")
+        manager.click("#approve")
+        expect(manager.locator("#approval-status")).to_contain_text("已批准")
+    with flow.step("获批后发布"):
+        page.goto(outage_url)
         page.click("#act-announce button")
         expect(page.locator("#outage-status")).to_have_text("已发布")
         expect(page.locator("#notice-counts")).to_contain_text("待发送")

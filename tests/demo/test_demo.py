@@ -4,10 +4,10 @@ import hashlib
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from gridcare import migrate
-from gridcare.auth.service import authenticate
+from gridcare.auth.service import sign_in
 from gridcare.config import Settings
 from gridcare.demo.customers import customer_rows
 from gridcare.demo.loader import load_demo
@@ -94,14 +94,13 @@ def test_demo_province_shape(demo_session: Session) -> None:
 
 def test_demo_logins_work_for_every_role(demo_session: Session) -> None:
     settings = Settings(database_url="sqlite://", login_max_failures=100)
+    factory = sessionmaker(bind=demo_session.get_bind(), expire_on_commit=False)
     roles: set[str] = set()
     for username in DEMO_LOGINS:
-        user = authenticate(
-            demo_session, username=username, password=DEMO_PASSWORD, client_ip=None, settings=settings
+        signed = sign_in(
+            factory, username=username, password=DEMO_PASSWORD, client_ip=None, settings=settings, kind="api"
         )
-        assert user is not None, username
-        roles.update(user.roles)
-    demo_session.rollback()
+        roles.update(signed.user.roles)
     assert roles == {"admin", "agent", "dispatcher", "station_staff", "manager", "auditor"}
 
 

@@ -44,17 +44,42 @@ def test_plan_refuse_short_notice_then_announce_with_approval(client: httpx.Clie
     assert refused.json()["error"]["code"] == "notice_too_late"
     assert "提前 7 天" in refused.json()["error"]["message"]
 
-    approved = client.post(
-        f"/api/v1/outages/{outage['id']}/announce",
-        json={
-            "version": outage["version"],
-            "short_notice_reason": "导线断股隐患，须尽快处理",
-            "short_notice_approver_id": grid.world.users["manager"].id,
-        },
+    # A name typed into the announcement is no approval: the body has no such field any more.
+    asked = client.post(
+        f"/api/v1/outages/{outage['id']}/short-notice",
+        json={"approver_id": grid.world.users["manager"].id, "reason": "导线断股隐患，须尽快处理"},
         headers=auth,
+    )
+    assert asked.status_code == 201, asked.text
+    assert asked.json()["status"] == "pending"
+    still = client.post(
+        f"/api/v1/outages/{outage['id']}/announce", json={"version": outage["version"]}, headers=auth
+    )
+    assert still.status_code == 409
+    assert "等待审批" in still.json()["error"]["message"]
+    # Only the named approver decides, in the API (or their workbench).
+    other = login(client, grid.world.users["admin"].username, PASSWORD)
+    assert (
+        client.post(
+            f"/api/v1/outage-approvals/{asked.json()['id']}/approve", json={}, headers=other
+        ).status_code
+        == 404
+    )
+    manager = login(client, grid.world.users["manager"].username, PASSWORD)
+    mine = client.get("/api/v1/outage-approvals", headers=manager).json()
+    assert [a["id"] for a in mine] == [asked.json()["id"]]
+    decided = client.post(f"/api/v1/outage-approvals/{asked.json()['id']}/approve", json={}, headers=manager)
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["status_name"] == "已批准"
+    told = client.get("/api/v1/notifications", headers=auth).json()
+    assert any("已批准" in n["message"] for n in told)
+
+    approved = client.post(
+        f"/api/v1/outages/{outage['id']}/announce", json={"version": outage["version"]}, headers=auth
     )
     assert approved.status_code == 200, approved.text
     assert approved.json()["status_name"] == "已发布"
+    assert approved.json()["short_notice_approver_id"] == grid.world.users["manager"].id
 
     detail = client.get(f"/api/v1/outages/{outage['id']}", headers=auth).json()
     assert detail["notices"] == {"pending": 4}  # 3 customers (file channel) and the village liaison

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from gridcare.config import Settings
 from gridcare.errors import Conflict, InvalidInput, PermissionDenied
 from gridcare.models import OutageCustomer, OutboxMessage
-from gridcare.outages import service
-from gridcare.outages.schemas import AnnounceBody, OutageCreate, OutageScope
+from gridcare.outages import approvals, service
+from gridcare.outages.schemas import OutageCreate, OutageScope
 from tests.outages.conftest import Grid, bj
 
 NOW = bj("2026-12-01 09:00")
@@ -72,7 +72,7 @@ def test_affected_customers_come_from_the_topology_and_are_kept(
         assert kept == 3
 
 
-def test_a_planned_outage_needs_seven_days_notice_or_a_reason_and_an_approver(
+def test_a_planned_outage_needs_seven_days_notice_or_an_approved_request(
     grid: Grid, session_factory: sessionmaker[Session], settings: Settings
 ) -> None:
     with session_factory() as s:
@@ -83,49 +83,37 @@ def test_a_planned_outage_needs_seven_days_notice_or_a_reason_and_an_approver(
         s.commit()
         with pytest.raises(service.NoticeTooLate, match="提前 7 天"):
             service.announce(
+                s, principal=who, settings=settings, outage_id=late.id, version=late.version, now=NOW
+            )
+        s.rollback()
+        with pytest.raises(InvalidInput, match="批准人须为"):  # a station employee cannot approve
+            service.request_short_notice(
                 s,
                 principal=who,
-                settings=settings,
                 outage_id=late.id,
-                body=AnnounceBody(version=late.version),
+                approver_id=grid.world.users["staff_a1"].id,
+                reason="抢修后续处理",
                 now=NOW,
             )
         s.rollback()
-        with pytest.raises(InvalidInput, match="批准人"):
-            service.announce(
-                s,
-                principal=who,
-                settings=settings,
-                outage_id=late.id,
-                body=AnnounceBody(version=late.version, short_notice_reason="抢修后续处理"),
-                now=NOW,
-            )
-        s.rollback()
-        with pytest.raises(InvalidInput, match="管理人员"):  # a dispatcher cannot approve
-            service.announce(
-                s,
-                principal=who,
-                settings=settings,
-                outage_id=late.id,
-                body=AnnounceBody(
-                    version=late.version,
-                    short_notice_reason="抢修后续处理",
-                    short_notice_approver_id=grid.world.users["staff_a1"].id,
-                ),
-                now=NOW,
-            )
-        s.rollback()
-        assert outbox(s, late.id) == []  # nothing was queued for the refused announcements
         manager = grid.world.users["manager"]
+        asked = service.request_short_notice(
+            s, principal=who, outage_id=late.id, approver_id=manager.id, reason="抢修后续处理", now=NOW
+        )
+        s.commit()
+        # Asked is not approved: still refused, and nothing queued.
+        with pytest.raises(service.NoticeTooLate, match="等待审批"):
+            service.announce(
+                s, principal=who, settings=settings, outage_id=late.id, version=late.version, now=NOW
+            )
+        s.rollback()
+        assert outbox(s, late.id) == []
+        approvals.decide(
+            s, principal=grid.principal(s, "manager"), approval_id=asked.id, approve=True, note=None, now=NOW
+        )
+        s.commit()
         done = service.announce(
-            s,
-            principal=who,
-            settings=settings,
-            outage_id=late.id,
-            body=AnnounceBody(
-                version=late.version, short_notice_reason="抢修后续处理", short_notice_approver_id=manager.id
-            ),
-            now=NOW,
+            s, principal=who, settings=settings, outage_id=late.id, version=late.version, now=NOW
         )
         s.commit()
         assert done.status == "announced"
@@ -136,19 +124,14 @@ def test_a_planned_outage_needs_seven_days_notice_or_a_reason_and_an_approver(
         )
         s.commit()
         service.announce(
-            s,
-            principal=who,
-            settings=settings,
-            outage_id=early.id,
-            body=AnnounceBody(version=early.version),
-            now=NOW,
+            s, principal=who, settings=settings, outage_id=early.id, version=early.version, now=NOW
         )
         s.commit()
         assert early.status == "announced"
         assert early.short_notice_reason is None
 
 
-def test_the_approver_cannot_be_the_one_announcing(
+def test_the_approver_cannot_be_the_one_asking(
     grid: Grid, session_factory: sessionmaker[Session], settings: Settings
 ) -> None:
     with session_factory() as s:
@@ -157,15 +140,8 @@ def test_the_approver_cannot_be_the_one_announcing(
             s, principal=manager, settings=settings, data=planned(grid, start_in=timedelta(days=1)), now=NOW
         )
         with pytest.raises(InvalidInput, match="本人"):
-            service.announce(
-                s,
-                principal=manager,
-                settings=settings,
-                outage_id=late.id,
-                body=AnnounceBody(
-                    version=late.version, short_notice_reason="紧急", short_notice_approver_id=manager.user_id
-                ),
-                now=NOW,
+            service.request_short_notice(
+                s, principal=manager, outage_id=late.id, approver_id=manager.user_id, reason="紧急", now=NOW
             )
 
 
@@ -187,7 +163,7 @@ def test_temporary_maintenance_needs_24_hours_notice(
                 principal=who,
                 settings=settings,
                 outage_id=soon.id,
-                body=AnnounceBody(version=soon.version),
+                version=soon.version,
                 now=NOW,
             )
         s.rollback()
@@ -203,7 +179,7 @@ def test_temporary_maintenance_needs_24_hours_notice(
             principal=who,
             settings=settings,
             outage_id=ahead.id,
-            body=AnnounceBody(version=ahead.version),
+            version=ahead.version,
             now=NOW,
         )
         s.commit()
@@ -235,7 +211,7 @@ def test_announcing_queues_one_notice_per_customer_and_a_liaison_digest(
             principal=who,
             settings=sms,
             outage_id=outage.id,
-            body=AnnounceBody(version=outage.version),
+            version=outage.version,
             now=NOW,
         )
         s.commit()
@@ -311,12 +287,21 @@ def test_edits_on_a_stale_version_and_out_of_scope_are_refused(
             principal=who,
             settings=settings,
             outage_id=outage.id,
-            body=AnnounceBody(version=stale),
+            version=stale,
             now=NOW,
         )
         s.commit()
         with pytest.raises(Conflict, match="已被他人修改"):
-            service.cancel(s, principal=who, settings=settings, outage_id=outage.id, version=stale, now=NOW)
+            service.cancel(
+                s,
+                principal=who,
+                settings=settings,
+                outage_id=outage.id,
+                version=stale,
+                reason="计划调整",
+                confirmed=True,
+                now=NOW,
+            )
         s.rollback()
         other = grid.principal(s, "staff_b1")
         with pytest.raises(PermissionDenied):

@@ -47,16 +47,31 @@ def test_calls_behind_one_switch_predict_an_outage_there(
         assert s.scalars(select(OutboxMessage).where(OutboxMessage.outage_id == outage.id)).all() == []
         later = no_power(s, grid, settings, grid.customers["important"], 12)
         assert (later.step, later.outage_id) == ("merged", outage.id)
+        assert outage.cause == trouble.UNCONFIRMED_CAUSE
+        assert outage.analysis is not None
+        assert "同一开关下2个台区报修无电" in outage.analysis
         confirmed = trouble.confirm(
             s,
             principal=grid.principal(s, "dispatcher_a"),
             settings=settings,
             outage_id=outage.id,
             version=outage.version,
+            cause="10kV东山线2号分支故障，正在抢修",
+            expected_restore_at=NOW + timedelta(hours=3),
             now=NOW + timedelta(minutes=15),
         )
         s.commit()
         assert confirmed.status == "confirmed"
+        # Customers read the cause and the restoration the dispatcher wrote, never the analysis.
+        notice = next(
+            m
+            for m in s.scalars(select(OutboxMessage).where(OutboxMessage.outage_id == outage.id))
+            if m.customer_id
+        )
+        assert "2号分支故障，正在抢修" in notice.body
+        assert "12:00" in notice.body or "恢复供电" in notice.body
+        assert "研判" not in notice.body
+        assert "报修无电" not in notice.body
         told = {
             m.customer_id
             for m in s.scalars(select(OutboxMessage).where(OutboxMessage.outage_id == outage.id))
@@ -83,6 +98,8 @@ def test_a_dismissed_prediction_sends_the_calls_back(
             settings=settings,
             outage_id=outage_id,
             version=outage.version,
+            reason="现场核实为用户内部故障",
+            confirmed=False,
             now=NOW + timedelta(minutes=10),
         )
         s.commit()

@@ -48,7 +48,11 @@ def test_grid_lists(client: httpx.Client, world: World) -> None:
     areas = client.get("/api/v1/transformer-areas", headers=headers).json()["items"]
     assert [a["code"] for a in areas] == [world.areas["station_a1"].code]
     feeder_id = areas[0]["feeder_id"]
-    assert client.get("/api/v1/feeders", params={"substation_id": 0}, headers=headers).json()["items"] == []
+    assert (
+        client.get("/api/v1/feeders", params={"substation_id": 99999999}, headers=headers).json()["items"]
+        == []
+    )
+    assert client.get("/api/v1/feeders", params={"substation_id": 0}, headers=headers).status_code == 422
     assert (
         client.get(f"/api/v1/transformer-areas/{world.areas['station_b1'].id}", headers=headers).status_code
         == 404

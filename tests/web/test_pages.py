@@ -7,13 +7,14 @@ from contextlib import contextmanager
 
 import httpx
 
+from tests.conftest import web_login
 from tests.factories import PASSWORD, World
 
 
 @contextmanager
 def signed_in(base_url: str, username: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=base_url, timeout=30) as client:
-        response = client.post("/login", data={"username": username, "password": PASSWORD, "next": "/orders"})
+        response = web_login(client, username, PASSWORD, next="/orders")
         assert response.status_code == 303, response.text
         assert response.headers["location"] == "/orders"
         yield client
@@ -31,13 +32,13 @@ def test_pages_need_a_session_and_come_back_after_login(client: httpx.Client, wo
 
 
 def test_login_refuses_wrong_password_and_foreign_next(client: httpx.Client, world: World) -> None:
-    wrong = client.post("/login", data={"username": world.users["agent"].username, "password": "nope"})
-    assert wrong.status_code == 401
-    assert "用户名或密码错误" in wrong.text
-    ok = client.post(
-        "/login",
-        data={"username": world.users["agent"].username, "password": PASSWORD, "next": "//evil.example/x"},
-    )
+    wrong = web_login(client, world.users["agent"].username, "nope")
+    assert wrong.status_code == 303  # post/redirect/get: reloading the page never sends the password again
+    shown = client.get(wrong.headers["location"])
+    assert shown.status_code == 401
+    assert "用户名或密码错误" in shown.text
+    assert world.users["agent"].username in shown.text  # the name typed stays in the form
+    ok = web_login(client, world.users["agent"].username, PASSWORD, next="//evil.example/x")
     assert ok.status_code == 303
     assert ok.headers["location"] == "/workbench"
     cookie = ok.headers["set-cookie"].lower()

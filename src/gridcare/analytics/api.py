@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
 from gridcare.analytics import service
 from gridcare.http import PrincipalDep, SessionDep, SettingsDep
+from gridcare.params import Day
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports 报表"])
 
@@ -18,8 +18,8 @@ def monitoring(
     session: SessionDep,
     principal: PrincipalDep,
     settings: SettingsDep,
-    start: Annotated[date, Query(alias="from", description="起始日期（含），北京时间")],
-    end: Annotated[date, Query(alias="to", description="截止日期（含）")],
+    start: Annotated[Day, Query(alias="from", description="起始日期（含），北京时间")],
+    end: Annotated[Day, Query(alias="to", description="截止日期（含）")],
     unit: Annotated[str | None, Query(description="单位编码或编号；默认本人所在单位")] = None,
 ) -> dict[str, Any]:
     """Computed on the analytics snapshot, refreshed just before; `refreshed_at` says when."""

@@ -3,15 +3,19 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from gridcare.tabular import as_text
 from gridcare.web.base import STATIC_DIR, templates
 
 FORMATS = ("json", "html", "xlsx", "pdf")
@@ -47,8 +51,38 @@ def chromium() -> str:
     )
 
 
-def pdf_bytes(document: dict[str, Any]) -> bytes:
-    with tempfile.TemporaryDirectory(prefix="gridcare-report-") as work:
+class PrinterBusy(RenderError):
+    """Every Chromium slot stayed busy for the whole wait."""
+
+
+@contextmanager
+def printer_slot(slots: int, wait_seconds: float) -> Iterator[None]:
+    """One of `slots` turns to run Chromium on this host, shared by every process through lock files
+    (each Chromium takes hundreds of MB: requests queue instead of starting one each)."""
+    folder = Path(tempfile.gettempdir()) / f"gridcare-pdf-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        for index in range(slots):
+            handle = (folder / f"slot-{index}.lock").open("a")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.close()
+                continue
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+                handle.close()
+            return
+        if time.monotonic() >= deadline:
+            raise PrinterBusy(f"PDF 生成排队超过 {wait_seconds:.0f} 秒，请稍后再试")
+        time.sleep(0.2)
+
+
+def pdf_bytes(document: dict[str, Any], *, slots: int = 2, wait_seconds: float = 60) -> bytes:
+    with printer_slot(slots, wait_seconds), tempfile.TemporaryDirectory(prefix="gridcare-report-") as work:
         page = Path(work) / "report.html"
         target = Path(work) / "report.pdf"
         page.write_text(html_document(document), encoding="utf-8")
@@ -80,6 +114,7 @@ def _sheet(
 
     sheet = workbook.create_sheet(title)
     sheet.append([heading])
+    as_text(sheet[1])
     sheet["A1"].font = Font(bold=True, size=13)
     sheet.append(list(headers))
     for cell in sheet[2]:
@@ -88,6 +123,7 @@ def _sheet(
         cell.alignment = Alignment(horizontal="center")
     for row in rows:
         sheet.append(["" if v is None else v for v in row])
+        as_text(sheet[sheet.max_row])
     for index, header in enumerate(headers, start=1):
         width = max(
             [len(str(header)) * 2 + 2] + [len(str(r[index - 1])) + 2 for r in rows[:200] if len(r) >= index]
@@ -267,7 +303,9 @@ def xlsx_bytes(document: dict[str, Any]) -> bytes:
         return Path(tmp.name).read_bytes()
 
 
-def render_bytes(document: dict[str, Any], fmt: str) -> bytes:
+def render_bytes(
+    document: dict[str, Any], fmt: str, *, pdf_slots: int = 2, pdf_wait_seconds: float = 60
+) -> bytes:
     if fmt == "json":
         return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
     if fmt == "html":
@@ -275,9 +313,11 @@ def render_bytes(document: dict[str, Any], fmt: str) -> bytes:
     if fmt == "xlsx":
         return xlsx_bytes(document)
     if fmt == "pdf":
-        return pdf_bytes(document)
+        return pdf_bytes(document, slots=pdf_slots, wait_seconds=pdf_wait_seconds)
     raise RenderError(f"不支持的格式 {fmt}：可选 {'、'.join(FORMATS)}")
 
 
-def write(document: dict[str, Any], fmt: str, path: Path) -> None:
-    path.write_bytes(render_bytes(document, fmt))
+def write(
+    document: dict[str, Any], fmt: str, path: Path, *, pdf_slots: int = 2, pdf_wait_seconds: float = 60
+) -> None:
+    path.write_bytes(render_bytes(document, fmt, pdf_slots=pdf_slots, pdf_wait_seconds=pdf_wait_seconds))

@@ -201,7 +201,7 @@ class Snapshot:
         with _process_lock, open(str(self.path) + ".lock", "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
-                con = duckdb.connect(str(self.path))
+                con = self._connect()
                 try:
                     if refresh or not self._initialised(con):
                         self._refresh(con)
@@ -216,13 +216,21 @@ class Snapshot:
         with _process_lock, open(str(self.path) + ".lock", "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
-                con = duckdb.connect(str(self.path))
+                con = self._connect()
                 try:
                     return self._refresh(con, force_full=full)
                 finally:
                     con.close()
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        """The snapshot holds names and 户号: created, and kept, readable by the owner only."""
+        fresh = not self.path.exists()
+        con = duckdb.connect(str(self.path))
+        if fresh or self.path.stat().st_mode & 0o077:
+            self.path.chmod(0o600)
+        return con
 
     # -- state --------------------------------------------------------------------------------------
     @staticmethod

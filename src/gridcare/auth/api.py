@@ -1,17 +1,16 @@
-"""POST /api/v1/auth/token (OAuth2 password form) and GET /api/v1/auth/me."""
+"""POST /api/v1/auth/token (OAuth2 password form), POST /api/v1/auth/logout and GET /api/v1/auth/me."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
-from gridcare.auth.service import authenticate
+from gridcare.auth.service import sign_in, sign_out
 from gridcare.auth.tokens import issue_token
-from gridcare.errors import AuthenticationFailed
-from gridcare.http import PrincipalDep, SessionDep, SettingsDep
+from gridcare.http import FactoryDep, PrincipalDep, SessionDep, SettingsDep, client_address
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth 认证"])
 
@@ -33,20 +32,32 @@ class Me(BaseModel):
 def login(
     request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
-    session: SessionDep,
+    factory: FactoryDep,
     settings: SettingsDep,
 ) -> Token:
-    client_ip = request.client.host if request.client else None
-    user = authenticate(
-        session, username=form.username, password=form.password, client_ip=client_ip, settings=settings
+    """A token for the session this sign-in opens; wrong passwords are limited per account, address
+    and hour (see README, Security)."""
+    signed = sign_in(
+        factory,
+        username=form.username,
+        password=form.password,
+        client_ip=client_address(request),
+        settings=settings,
+        kind="api",
     )
-    if user is None:
-        session.commit()  # keep the failure on record for rate limiting
-        raise AuthenticationFailed("用户名或密码错误")
     token = issue_token(
-        user_id=user.id, secret=settings.resolved_secret_key(), minutes=settings.token_minutes
+        user_id=signed.user.id,
+        session_id=signed.session_id,
+        secret=settings.resolved_secret_key(),
+        minutes=settings.token_minutes,
     )
     return Token(access_token=token, expires_in=settings.token_minutes * 60)
+
+
+@router.post("/logout", status_code=204, summary="退出登录（令牌立即失效）")
+def logout(session: SessionDep, principal: PrincipalDep) -> Response:
+    sign_out(session, principal=principal)
+    return Response(status_code=204)
 
 
 @router.get("/me", response_model=Me, summary="当前用户")

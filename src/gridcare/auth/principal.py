@@ -29,6 +29,8 @@ class Principal:
     covers_all: bool = False
     # The units at or below the user's unit, read at sign-in (a literal list plans better than a subquery).
     scope_unit_ids: tuple[int, ...] = ()
+    # The signed-in session the request came with (None for the system and for tests' principals).
+    session_id: str | None = None
 
     def has_any(self, *roles: Role) -> bool:
         return any(r in self.roles for r in roles)

@@ -1,69 +1,272 @@
-"""Login with rate limiting, and turning a token back into a Principal."""
+"""Signing in and out, and turning a token back into a Principal.
+
+Sign-in limits (README, Security), all counted in the database so every worker shares them:
+
+- per account and address: `login_max_failures` wrong passwords within `login_window_seconds`;
+- per address, all accounts together: `login_address_max_failures` within the window;
+- per account, all addresses together: `login_account_max_failures_per_hour` in the last hour.
+  Over it, only *trusted* clients are still heard: an address the user signed in from within
+  `login_trusted_days`, or a browser holding the device mark it got at such a sign-in. Guessing from
+  ever new addresses is bounded, and the owner still gets in; nobody else's failures can lock them out
+  of an address that has not been failing.
+
+Each password evaluation is recorded as an attempt (outcome "pending") and committed *before* it runs,
+then counted with every other attempt: of many concurrent guesses no more than the limit are evaluated.
+A success removes only the failures of that account at that address.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, CursorResult, delete, func, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from gridcare.audit.service import record
 from gridcare.auth.passwords import verify_password
 from gridcare.auth.principal import Principal
 from gridcare.config import Settings
+from gridcare.db import transaction
 from gridcare.errors import AuthenticationFailed, TooManyAttempts
-from gridcare.models import LoginFailure, Unit, User
+from gridcare.models import LoginAttempt, Unit, User, UserSession
 from gridcare.models.types import utcnow
 
-# One address may try several usernames, but not without bound.
-_IP_FACTOR = 4
+HOUR = timedelta(hours=1)
+COUNTED = ("pending", "failed")
+USERNAME_MAX = 64
 
 
-def check_rate_limit(session: Session, *, username: str, client_ip: str | None, settings: Settings) -> None:
-    since = utcnow() - timedelta(seconds=settings.login_window_seconds)
-    by_user = session.scalar(
-        select(func.count()).where(LoginFailure.username == username, LoginFailure.at >= since)
-    )
-    by_ip = 0
-    if client_ip:
-        by_ip = (
-            session.scalar(
-                select(func.count()).where(LoginFailure.client_ip == client_ip, LoginFailure.at >= since)
+@dataclass(frozen=True)
+class SignedIn:
+    user: User
+    session_id: str
+
+
+def _count(session: Session, *conditions: ColumnElement[bool]) -> int:
+    return session.scalar(select(func.count()).where(LoginAttempt.outcome.in_(COUNTED), *conditions)) or 0
+
+
+def _trusted(
+    session: Session, *, username: str, client_ip: str | None, device_user_id: int | None, since: datetime
+) -> bool:
+    if device_user_id is not None:
+        owner = session.scalar(select(User.id).where(User.username == username))
+        if owner == device_user_id:
+            return True
+    if client_ip is None:
+        return False
+    return (
+        session.scalar(
+            select(LoginAttempt.id)
+            .where(
+                LoginAttempt.username == username,
+                LoginAttempt.at >= since,
+                LoginAttempt.client_ip == client_ip,
+                LoginAttempt.outcome == "success",
             )
-            or 0
+            .limit(1)
         )
-    if (by_user or 0) >= settings.login_max_failures or by_ip >= settings.login_max_failures * _IP_FACTOR:
-        raise TooManyAttempts(
-            f"登录失败次数过多，请 {settings.login_window_seconds // 60} 分钟后再试",
-            retry_after=settings.login_window_seconds,
-        )
-
-
-def authenticate(
-    session: Session, *, username: str, password: str, client_ip: str | None, settings: Settings
-) -> User | None:
-    """The user if the password is right; otherwise None, with the failure recorded (caller commits)."""
-    check_rate_limit(session, username=username, client_ip=client_ip, settings=settings)
-    user = session.scalar(select(User).where(User.username == username))
-    ok = verify_password(user.password_hash if user else None, password)
-    if not ok or user is None or not user.is_active:
-        session.add(LoginFailure(username=username, client_ip=client_ip))
-        return None
-    session.execute(
-        delete(LoginFailure).where(
-            or_(LoginFailure.username == username, LoginFailure.client_ip == client_ip)
-        )
+        is not None
     )
-    principal = principal_for(session, user.id)
-    record(session, actor=principal, action="login", entity="user", entity_id=user.id)
-    return user
 
 
-def principal_for(session: Session, user_id: int) -> Principal:
-    row = session.execute(
-        select(User, Unit.path).join(Unit, Unit.id == User.unit_id).where(User.id == user_id)
-    ).first()
-    if row is None or not row[0].is_active:
+def _check_limits(
+    session: Session,
+    *,
+    username: str,
+    client_ip: str | None,
+    device_user_id: int | None,
+    settings: Settings,
+    now: datetime,
+    unrecorded: int,
+) -> None:
+    """Refuse (429) when a limit is reached. `unrecorded`: 1 when the attempt being made is not yet
+    on record (it counts all the same), 0 once it is."""
+    window = timedelta(seconds=settings.login_window_seconds)
+    minutes = max(settings.login_window_seconds // 60, 1)
+    if client_ip is not None:
+        pair = unrecorded + _count(
+            session,
+            LoginAttempt.username == username,
+            LoginAttempt.at >= now - window,
+            LoginAttempt.client_ip == client_ip,
+        )
+        if pair > settings.login_max_failures:
+            raise TooManyAttempts(
+                f"登录失败次数过多，请 {minutes} 分钟后再试", retry_after=settings.login_window_seconds
+            )
+        address = unrecorded + _count(
+            session, LoginAttempt.client_ip == client_ip, LoginAttempt.at >= now - window
+        )
+        if address > settings.login_address_max_failures:
+            raise TooManyAttempts(
+                f"本机登录失败次数过多，请 {minutes} 分钟后再试", retry_after=settings.login_window_seconds
+            )
+    else:  # no address known: the account's window limit is the only per-client bound
+        pair = unrecorded + _count(
+            session, LoginAttempt.username == username, LoginAttempt.at >= now - window
+        )
+        if pair > settings.login_max_failures:
+            raise TooManyAttempts(
+                f"登录失败次数过多，请 {minutes} 分钟后再试", retry_after=settings.login_window_seconds
+            )
+    account = unrecorded + _count(session, LoginAttempt.username == username, LoginAttempt.at >= now - HOUR)
+    if account > settings.login_account_max_failures_per_hour and not _trusted(
+        session,
+        username=username,
+        client_ip=client_ip,
+        device_user_id=device_user_id,
+        since=now - timedelta(days=settings.login_trusted_days),
+    ):
+        raise TooManyAttempts(
+            "该账号近一小时登录失败次数过多，已暂停从新的地址登录：请在您常用的电脑上登录，或联系系统管理员",
+            retry_after=3600,
+        )
+
+
+def sign_in(
+    factory: sessionmaker[Session],
+    *,
+    username: str,
+    password: str,
+    client_ip: str | None,
+    settings: Settings,
+    kind: str,
+    device_user_id: int | None = None,
+) -> SignedIn:
+    """The user and a new session if the password is right. Raises AuthenticationFailed (the failure
+    recorded and audited) or TooManyAttempts. Runs its own short transactions: the attempt must be on
+    record before the password is evaluated, whatever happens to the caller's transaction."""
+    name = username.strip()[:USERNAME_MAX]
+    now = utcnow()
+    with transaction(factory) as s:
+        _check_limits(
+            s,
+            username=name,
+            client_ip=client_ip,
+            device_user_id=device_user_id,
+            settings=settings,
+            now=now,
+            unrecorded=1,
+        )
+        attempt = LoginAttempt(username=name, client_ip=client_ip, at=now, outcome="pending")
+        s.add(attempt)
+        s.flush()
+        attempt_id = attempt.id
+    try:
+        with transaction(factory) as s:  # counted again, with every attempt recorded meanwhile
+            _check_limits(
+                s,
+                username=name,
+                client_ip=client_ip,
+                device_user_id=device_user_id,
+                settings=settings,
+                now=now,
+                unrecorded=0,
+            )
+    except TooManyAttempts:
+        with transaction(factory) as s:  # refused before evaluation: not a guess
+            s.execute(delete(LoginAttempt).where(LoginAttempt.id == attempt_id))
+        raise
+    with factory() as s:
+        user = s.scalar(select(User).where(User.username == name))
+        password_hash = user.password_hash if user is not None else None
+        active = user is not None and user.is_active
+    ok = verify_password(password_hash, password) and active
+    with transaction(factory) as s:
+        if not ok or user is None:
+            s.execute(update(LoginAttempt).where(LoginAttempt.id == attempt_id).values(outcome="failed"))
+            record(
+                s,
+                actor=None,
+                action="login_failed",
+                entity="user",
+                entity_id=user.id if user is not None else None,
+                detail={"username": name, "client_ip": client_ip},
+            )
+            failed = True
+        else:
+            s.execute(update(LoginAttempt).where(LoginAttempt.id == attempt_id).values(outcome="success"))
+            s.execute(
+                delete(LoginAttempt).where(
+                    LoginAttempt.username == name,
+                    LoginAttempt.client_ip == client_ip,
+                    LoginAttempt.outcome.in_(COUNTED),
+                    LoginAttempt.id != attempt_id,
+                )
+            )
+            session_id = secrets.token_urlsafe(32)
+            s.add(
+                UserSession(
+                    id=session_id,
+                    user_id=user.id,
+                    kind=kind,
+                    created_at=now,
+                    expires_at=now + timedelta(minutes=settings.token_minutes),
+                )
+            )
+            record(
+                s,
+                actor=principal_for(s, user.id),
+                action="login",
+                entity="user",
+                entity_id=user.id,
+                detail={"client_ip": client_ip, "kind": kind},
+            )
+            failed = False
+    if failed:
+        raise AuthenticationFailed("用户名或密码错误")
+    assert user is not None
+    return SignedIn(user=user, session_id=session_id)
+
+
+def sign_out(session: Session, *, principal: Principal) -> None:
+    """End the session the request came with: its token or cookie stops working at once."""
+    if principal.session_id:
+        session.execute(
+            update(UserSession)
+            .where(UserSession.id == principal.session_id, UserSession.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+    record(session, actor=principal, action="logout", entity="user", entity_id=principal.user_id)
+
+
+def purge(session: Session, *, settings: Settings, now: datetime | None = None) -> int:
+    """Forget what no limit or trust rule reads any more: attempts older than the trust period,
+    sessions ended more than a day ago. (A job: the worker runs it.)"""
+    now = now or utcnow()
+    old = now - timedelta(days=settings.login_trusted_days)
+    gone = 0
+    for statement in (
+        delete(LoginAttempt).where(LoginAttempt.at < old),
+        delete(UserSession).where(UserSession.expires_at < now - timedelta(days=1)),
+    ):
+        result: CursorResult[Any] = session.execute(statement)  # type: ignore[assignment]
+        gone += max(result.rowcount or 0, 0)
+    return gone
+
+
+def principal_for(session: Session, user_id: int, *, session_id: str | None = None) -> Principal:
+    """The acting user. With `session_id` (every request), that session must be live: signed out or
+    expired sessions are refused."""
+    query = select(User, Unit.path).join(Unit, Unit.id == User.unit_id).where(User.id == user_id)
+    if session_id is not None:
+        query = query.join(
+            UserSession,
+            (UserSession.id == session_id)
+            & (UserSession.user_id == User.id)
+            & UserSession.revoked_at.is_(None)
+            & (UserSession.expires_at > utcnow()),
+        )
+    row = session.execute(query).first()
+    if row is None:
+        if session_id is not None:
+            raise AuthenticationFailed("登录已失效，请重新登录")
+        raise AuthenticationFailed("用户不存在或已停用")
+    if not row[0].is_active:
         raise AuthenticationFailed("用户不存在或已停用")
     user, path = row
     at_root = path.count("/") == 2  # "/<id>/"
@@ -80,4 +283,5 @@ def principal_for(session: Session, user_id: int) -> Principal:
         display_name=user.display_name,
         covers_all=covers_all,
         scope_unit_ids=scope,
+        session_id=session_id,
     )

@@ -3,7 +3,8 @@
 Rule (DOMAIN.md §6, the default `from_next_day`): "N working days from acceptance" is the same clock
 time on the N-th working day after the day of acceptance; time on non-working days does not count; a
 request accepted on a non-working day starts at 00:00 of the next working day. Equivalently: N × 24 h
-of *working time* (time that falls on working days) added to the acceptance instant.
+of *working time* (time that falls on working days) added to the acceptance instant, a deadline at
+24:00 of a working day being read as 00:00 of the next working day (so it always lands on one).
 
 The other practice (`acceptance_day_is_day_one`) counts the acceptance day as day 1: the deadline is
 the end of the N-th working day counting from the acceptance day itself.
@@ -119,9 +120,27 @@ def add_working_days(
     days: float,
     rule: CountingRule = CountingRule.from_next_day,
 ) -> datetime:
+    """The deadline N working days after `start`, under `rule`.
+
+    `from_next_day`: the same clock time on the N-th working day. A request accepted on a non-working
+    day starts at 00:00 of the next working day, so its deadline is 00:00 of a working day: working
+    time alone would end at 24:00 of the last working day counted, which is 00:00 of the following
+    calendar day and may be a holiday — that instant is moved to 00:00 of the next working day (no
+    working time lies between the two, so the limit is the same; the deadline people read lands on a
+    working day)."""
     if rule is CountingRule.acceptance_day_is_day_one:
         start = beijing_midnight(_local(start).date())
-    return add_working_time(calendar, start, timedelta(days=days))
+        return add_working_time(calendar, start, timedelta(days=days))
+    deadline = add_working_time(calendar, start, timedelta(days=days))
+    local = _local(deadline)
+    if days > 0 and local.time() == time(0):
+        day = local.date()
+        for _ in range(_MAX_DAYS_WALKED):
+            if calendar.is_workday(day):
+                return beijing_midnight(day)
+            day += _DAY
+        raise ValueError("no working days found within ten years")
+    return deadline
 
 
 def working_time_between(calendar: WorkCalendar, start: datetime, end: datetime) -> timedelta:

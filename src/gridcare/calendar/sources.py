@@ -59,7 +59,15 @@ def parse_calendar_file(text: str) -> dict[int, list[tuple[date, bool, str]]]:
     result: dict[int, list[tuple[date, bool, str]]] = {}
     seen: dict[date, int] = {}
     header_seen = False
-    for number, row in enumerate(rows, start=1):
+    number = 0
+    while True:
+        number += 1
+        try:
+            row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise CalendarFileError(number, "无法读取（字段过长或引号不配对）") from exc
         if not row or not "".join(row).strip() or row[0].strip().startswith("#"):
             continue
         cells = [c.strip() for c in row]

@@ -10,6 +10,7 @@ from gridcare.customers import repository, service
 from gridcare.customers.schemas import CustomerCreate, CustomerRead, CustomerUpdate
 from gridcare.http import PrincipalDep, SessionDep
 from gridcare.paging import Page, PageDep, page_of
+from gridcare.params import IdPath, IdQuery
 
 router = APIRouter(prefix="/api/v1/customers", tags=["customers 客户"])
 
@@ -24,8 +25,8 @@ def search_customers(
     phone: Annotated[str | None, Query(description="联系电话")] = None,
     name: Annotated[str | None, Query(description="客户名称前缀")] = None,
     address: Annotated[str | None, Query(description="用电地址片段")] = None,
-    station_id: int | None = None,
-    transformer_area_id: int | None = None,
+    station_id: IdQuery = None,
+    transformer_area_id: IdQuery = None,
 ) -> Page[CustomerRead]:
     rows = repository.search(
         session,
@@ -44,7 +45,7 @@ def search_customers(
 
 
 @router.get("/{customer_id}", response_model=CustomerRead, summary="客户详情")
-def get_customer(customer_id: int, session: SessionDep, principal: PrincipalDep) -> CustomerRead:
+def get_customer(customer_id: IdPath, session: SessionDep, principal: PrincipalDep) -> CustomerRead:
     return service.get(session, principal=principal, customer_id=customer_id)
 
 
@@ -55,6 +56,6 @@ def create_customer(data: CustomerCreate, session: SessionDep, principal: Princi
 
 @router.patch("/{customer_id}", response_model=CustomerRead, summary="修改客户（需提供读取时的 version）")
 def update_customer(
-    customer_id: int, data: CustomerUpdate, session: SessionDep, principal: PrincipalDep
+    customer_id: IdPath, data: CustomerUpdate, session: SessionDep, principal: PrincipalDep
 ) -> CustomerRead:
     return service.update(session, principal=principal, customer_id=customer_id, data=data)

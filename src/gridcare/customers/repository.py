@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, Select, and_, or_, select, text
 from sqlalchemy.orm import Session
 
 from gridcare.auth.principal import Principal
+from gridcare.errors import PermissionDenied
 from gridcare.models import Customer, TransformerArea, Unit, Village
 from gridcare.tabular import iter_chunks
 
@@ -71,8 +72,14 @@ def search(
     offset: int = 0,
     limit: int = 20,
 ) -> Sequence[Any]:
-    """Rows of (Customer, village_name, area_class, 台区 code, 台区 name, station name)."""
+    """Rows of (Customer, village_name, area_class, 台区 code, 台区 name, station name).
+
+    A role that sees phone numbers masked cannot look customers up by phone (it could otherwise find
+    a masked number by trying every candidate): `phone` is refused, and a number in `q` matches 户号
+    only."""
     conditions: list[ColumnElement[bool]] = []
+    if phone and not principal.sees_phones:
+        raise PermissionDenied("您的角色只能看到隐去中间位的电话号码，不能按电话号码查找客户")
     if account_no:
         conditions.append(Customer.account_no == account_no)
     if phone:
@@ -87,10 +94,12 @@ def search(
         conditions.append(Customer.transformer_area_id == transformer_area_id)
     if q:
         term = q.strip()
-        if term.isdigit():
+        if term.isdigit() and principal.sees_phones:
             conditions.append(
                 or_(Customer.account_no == term, Customer.phone == term, Customer.phone_alt == term)
             )
+        elif term.isdigit():
+            conditions.append(Customer.account_no == term)
         else:
             conditions.append(or_(name_prefix(session, term), address_contains(session, term)))
     stmt = (

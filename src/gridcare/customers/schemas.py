@@ -60,6 +60,22 @@ class CustomerUpdate(BaseModel):
     def _clean_phone(cls, value: str | None) -> str | None:
         return normalise_phone(value)
 
+    @field_validator(
+        "name",
+        "address",
+        "usage_category",
+        "voltage_level",
+        "is_important",
+        "is_special_care",
+        "is_sensitive",
+    )
+    @classmethod
+    def _required_when_given(cls, value: object) -> object:
+        """These fields always have a value: `null` would erase it (leave the field out to keep it)."""
+        if value is None:
+            raise ValueError("不能为空（不修改时请不要提供该字段）")
+        return value
+
 
 class CustomerRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)

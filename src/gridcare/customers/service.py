@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -14,7 +15,7 @@ from gridcare.auth.principal import Principal
 from gridcare.customers import repository
 from gridcare.customers.schemas import CustomerCreate, CustomerRead, CustomerUpdate
 from gridcare.errors import Conflict, InvalidInput, NotFound
-from gridcare.models import Customer, TransformerArea, Unit, Village
+from gridcare.models import Customer, TransformerArea, Village
 from gridcare.models.enums import Role
 
 EDITOR_ROLES = (Role.agent, Role.station_staff, Role.admin)
@@ -52,31 +53,57 @@ def get(session: Session, *, principal: Principal, customer_id: int) -> Customer
 
 
 def _area_in_scope(session: Session, principal: Principal, code: str) -> TransformerArea:
-    area = session.scalar(select(TransformerArea).where(TransformerArea.code == code))
+    """The 台区 by code, if it is the user's; another station's answers exactly like a missing one."""
+    area = session.scalar(
+        select(TransformerArea).where(
+            TransformerArea.code == code, principal.in_scope(TransformerArea.station_id)
+        )
+    )
     if area is None:
-        raise InvalidInput(f"台区编号 {code} 不存在", details=[{"field": "transformer_area_code"}])
-    station_path = session.scalar(select(Unit.path).where(Unit.id == area.station_id))
-    if station_path is None or not principal.covers_path(station_path):
-        raise InvalidInput(f"台区 {code} 不在您的权限范围内", details=[{"field": "transformer_area_code"}])
+        raise InvalidInput(
+            f"台区编号 {code} 不存在或不在您的权限范围内", details=[{"field": "transformer_area_code"}]
+        )
     return area
 
 
+def _village_in_scope(session: Session, principal: Principal, code: str, area: TransformerArea) -> int:
+    """The village by code: the user's, and served by the 台区's station."""
+    village = session.scalar(
+        select(Village).where(Village.code == code, principal.in_scope(Village.station_id))
+    )
+    if village is None:
+        raise InvalidInput(
+            f"村/社区编号 {code} 不存在或不在您的权限范围内", details=[{"field": "village_code"}]
+        )
+    if village.station_id != area.station_id:
+        raise InvalidInput(
+            f"村/社区 {village.name} 与台区 {area.code} 不属于同一供电所", details=[{"field": "village_code"}]
+        )
+    return village.id
+
+
 def create(session: Session, *, principal: Principal, data: CustomerCreate) -> CustomerRead:
+    """A new customer on one of the user's 台区. Scope is checked before the 户号, so a 户号 of another
+    unit is never told apart from a free one by a different answer to a station outside it."""
     principal.require(*EDITOR_ROLES)
-    if session.scalar(select(Customer.id).where(Customer.account_no == data.account_no)) is not None:
-        raise Conflict(f"户号 {data.account_no} 已存在", details=[{"field": "account_no"}])
     area = _area_in_scope(session, principal, data.transformer_area_code)
     village_id = area.village_id
     if data.village_code:
-        village_id = session.scalar(select(Village.id).where(Village.code == data.village_code))
-        if village_id is None:
-            raise InvalidInput(f"村/社区编号 {data.village_code} 不存在", details=[{"field": "village_code"}])
+        village_id = _village_in_scope(session, principal, data.village_code, area)
+    if session.scalar(select(Customer.id).where(Customer.account_no == data.account_no)) is not None:
+        raise Conflict(f"户号 {data.account_no} 已被使用，不能重复建档", details=[{"field": "account_no"}])
     fields = data.model_dump(exclude={"transformer_area_code", "village_code"})
     customer = Customer(
         **fields, transformer_area_id=area.id, station_id=area.station_id, village_id=village_id
     )
-    session.add(customer)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(customer)
+            session.flush()
+    except IntegrityError as exc:  # the same 户号 created meanwhile by someone else
+        raise Conflict(
+            f"户号 {data.account_no} 已被使用，不能重复建档", details=[{"field": "account_no"}]
+        ) from exc
     record(
         session,
         actor=principal,

@@ -470,6 +470,7 @@ class History:
                     data = {"reason": "wrong_unit", "correction": "应由相邻供电所处理"}
                 if action in ("reply", "resolve"):
                     reply = rng.choice(REPLIES)
+                    data = {"reply": reply}
                 if action == "callback":
                     satisfaction = (
                         self.pick_satisfaction_complaint if bt == "complaint" else self.pick_satisfaction

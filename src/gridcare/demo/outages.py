@@ -15,7 +15,7 @@ from gridcare.auth.principal import SYSTEM
 from gridcare.config import Settings
 from gridcare.models import BranchSwitch, Feeder, Outage, OutageScopeItem, Substation
 from gridcare.outages import service
-from gridcare.outages.schemas import AnnounceBody, OutageCreate, OutageScope
+from gridcare.outages.schemas import OutageCreate, OutageScope
 
 HISTORY_TITLE = "历史停电"
 CAUSES = {
@@ -92,6 +92,14 @@ def outage_history(
     )
     conn.execute(
         text(
+            "INSERT INTO outage_stations (outage_id, station_id) "
+            "SELECT DISTINCT oc.outage_id, t.station_id FROM outage_customers oc "
+            "JOIN transformer_areas t ON t.id = oc.transformer_area_id WHERE oc.outage_id >= :first"
+        ),
+        {"first": first},
+    )
+    conn.execute(
+        text(
             "UPDATE outages SET affected_customers = (SELECT count(*) FROM outage_customers oc "
             "WHERE oc.outage_id = outages.id), affected_areas = (SELECT count(DISTINCT transformer_area_id) "
             "FROM outage_customers oc WHERE oc.outage_id = outages.id) WHERE id >= :first"
@@ -148,7 +156,7 @@ def current_outages(session: Session, settings: Settings, *, now: datetime) -> i
         principal=SYSTEM,
         settings=settings,
         outage_id=planned.id,
-        body=AnnounceBody(version=planned.version),
+        version=planned.version,
         now=now,
     )
     made += 1

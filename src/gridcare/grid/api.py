@@ -11,6 +11,7 @@ from gridcare.grid import repository
 from gridcare.grid.schemas import BranchSwitchRead, FeederRead, SubstationRead, TransformerAreaRead
 from gridcare.http import PrincipalDep, SessionDep
 from gridcare.paging import Page, PageDep, page_of
+from gridcare.params import IdPath, IdQuery
 
 router = APIRouter(prefix="/api/v1", tags=["grid 电网"])
 
@@ -23,7 +24,7 @@ def list_substations(session: SessionDep, _: PrincipalDep, paging: PageDep) -> P
 
 @router.get("/feeders", response_model=Page[FeederRead], summary="10kV 线路")
 def list_feeders(
-    session: SessionDep, _: PrincipalDep, paging: PageDep, substation_id: int | None = None
+    session: SessionDep, _: PrincipalDep, paging: PageDep, substation_id: IdQuery = None
 ) -> Page[FeederRead]:
     rows = repository.list_feeders(
         session, substation_id=substation_id, offset=paging.offset, limit=paging.fetch
@@ -33,7 +34,7 @@ def list_feeders(
 
 @router.get("/branch-switches", response_model=Page[BranchSwitchRead], summary="分支开关")
 def list_branch_switches(
-    session: SessionDep, _: PrincipalDep, paging: PageDep, feeder_id: int | None = None
+    session: SessionDep, _: PrincipalDep, paging: PageDep, feeder_id: IdQuery = None
 ) -> Page[BranchSwitchRead]:
     rows = repository.list_branch_switches(
         session, feeder_id=feeder_id, offset=paging.offset, limit=paging.fetch
@@ -46,8 +47,8 @@ def list_transformer_areas(
     session: SessionDep,
     principal: PrincipalDep,
     paging: PageDep,
-    station_id: int | None = None,
-    feeder_id: int | None = None,
+    station_id: IdQuery = None,
+    feeder_id: IdQuery = None,
     q: Annotated[str | None, Query(description="台区编号或名称片段")] = None,
 ) -> Page[TransformerAreaRead]:
     rows = repository.list_transformer_areas(
@@ -63,7 +64,9 @@ def list_transformer_areas(
 
 
 @router.get("/transformer-areas/{area_id}", response_model=TransformerAreaRead, summary="台区详情")
-def get_transformer_area(area_id: int, session: SessionDep, principal: PrincipalDep) -> TransformerAreaRead:
+def get_transformer_area(
+    area_id: IdPath, session: SessionDep, principal: PrincipalDep
+) -> TransformerAreaRead:
     area = repository.get_transformer_area(session, principal=principal, area_id=area_id)
     if area is None:
         raise NotFound(f"台区 {area_id} 不存在或不在您的权限范围内")

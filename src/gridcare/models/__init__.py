@@ -3,18 +3,21 @@
 from gridcare.models.audit import AuditEntry
 from gridcare.models.catalog import CatalogItem, WorkflowTransition
 from gridcare.models.customer import Customer
+from gridcare.models.flash import FormFlash
 from gridcare.models.grid import BranchSwitch, Feeder, Substation, TransformerArea
 from gridcare.models.org import Unit, Village
 from gridcare.models.outage import (
     ArrearsCase,
     Outage,
+    OutageApproval,
     OutageCustomer,
     OutageScopeItem,
+    OutageStation,
     OutageTimeChange,
     OutboxMessage,
 )
 from gridcare.models.sla import CalendarDay, CalendarYear, SlaPolicyVersion, SlaRule
-from gridcare.models.user import LoginFailure, User, UserRole
+from gridcare.models.user import LoginAttempt, User, UserRole, UserSession
 from gridcare.models.workorder import Notification, OrderCounter, WorkOrder, WorkOrderEvent
 
 __all__ = [
@@ -26,12 +29,15 @@ __all__ = [
     "CatalogItem",
     "Customer",
     "Feeder",
-    "LoginFailure",
+    "FormFlash",
+    "LoginAttempt",
     "Notification",
     "OrderCounter",
     "Outage",
+    "OutageApproval",
     "OutageCustomer",
     "OutageScopeItem",
+    "OutageStation",
     "OutageTimeChange",
     "OutboxMessage",
     "SlaPolicyVersion",
@@ -41,6 +47,7 @@ __all__ = [
     "Unit",
     "User",
     "UserRole",
+    "UserSession",
     "Village",
     "WorkOrder",
     "WorkOrderEvent",

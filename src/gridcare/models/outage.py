@@ -40,7 +40,10 @@ class Outage(Base):
     kind: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))
     title: Mapped[str] = mapped_column(String(200))
-    cause: Mapped[str] = mapped_column(String(500))
+    cause: Mapped[str] = mapped_column(String(500))  # what customers read
+    # Trouble-call analysis: why an outage was predicted (internal; never published to customers).
+    analysis: Mapped[str | None] = mapped_column(String(500))
+    cancel_reason: Mapped[str | None] = mapped_column(String(500))
     area_text: Mapped[str] = mapped_column(String(500))  # what the notice calls the area
     county_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     planned_start: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -65,6 +68,39 @@ class Outage(Base):
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy reads it as declared
+
+
+class OutageStation(Base):
+    """A station whose 台区 the outage reaches. A user sees an outage that reaches a station in their
+    scope, and acts on it only when every station it reaches is theirs."""
+
+    __tablename__ = "outage_stations"
+    __table_args__ = (Index("ix_outage_stations_station_id_outage_id", "station_id", "outage_id"),)
+
+    outage_id: Mapped[int] = mapped_column(ForeignKey("outages.id"), primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+
+
+class OutageApproval(Base):
+    """A request to announce an outage with less than its notice period, and the named approver's
+    decision. Only an approved request for the outage's current start lets it be announced."""
+
+    __tablename__ = "outage_approvals"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending','approved','refused','withdrawn')", name="status"),
+        Index("ix_outage_approvals_approver_id_status", "approver_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outage_id: Mapped[int] = mapped_column(ForeignKey("outages.id"), index=True)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approver_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(String(500))
+    planned_start: Mapped[datetime] = mapped_column(UTCDateTime)  # the start the approval covers
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    decision_note: Mapped[str | None] = mapped_column(String(500))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class OutageScopeItem(Base):

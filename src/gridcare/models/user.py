@@ -1,10 +1,10 @@
-"""Staff users and their roles; failed logins for rate limiting."""
+"""Staff users and their roles; sign-in attempts (rate limiting) and sessions (sign-out ends them)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gridcare.db import Base
@@ -40,11 +40,34 @@ class UserRole(Base):
     role: Mapped[str] = mapped_column(String(20), primary_key=True)
 
 
-class LoginFailure(Base):
-    __tablename__ = "login_failures"
-    __table_args__ = (Index("ix_login_failures_username_at", "username", "at"),)
+class LoginAttempt(Base):
+    """One password evaluation, recorded *before* it runs (outcome "pending"), so that concurrent
+    guesses count against the limits at once; then "failed" or "success". Successes are kept so that
+    an address a user signed in from before stays trusted when their account is under attack."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        CheckConstraint("outcome IN ('pending','failed','success')", name="outcome"),
+        Index("ix_login_attempts_username_at", "username", "at"),
+        Index("ix_login_attempts_client_ip_at", "client_ip", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64))
     client_ip: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    outcome: Mapped[str] = mapped_column(String(8), default="pending")
+
+
+class UserSession(Base):
+    """A signed-in session (a browser's cookie or an API token carries its id as `sid`). Signing out
+    revokes it: the token stops working at once, not when it expires."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # web | api
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -124,7 +124,8 @@ class WorkOrderEvent(Base):
 
 
 class Notification(Base):
-    """A message to a staff member (warnings, urging); delivered in the workspace."""
+    """A message to a staff member (warnings, urging, dispatches, approvals); delivered in the
+    workspace. `link` is the page it is about when that is not an order (e.g. an outage to approve)."""
 
     __tablename__ = "notifications"
     __table_args__ = (Index("ix_notifications_user_id_id", "user_id", "id"),)
@@ -134,6 +135,7 @@ class Notification(Base):
     order_id: Mapped[int | None] = mapped_column(ForeignKey("work_orders.id"))
     kind: Mapped[str] = mapped_column(String(32))
     message: Mapped[str] = mapped_column(String(500))
+    link: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -30,6 +30,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from gridcare.config import Settings
+from gridcare.files import private
 
 HTTP_BATCH = 200
 HTTP_TIMEOUT = 10.0
@@ -193,7 +194,7 @@ class FileChannel:
         self.path = path
 
     def send(self, messages: list[Outgoing]) -> dict[str, Outcome]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private(self.path)
         lines = "".join(
             json.dumps(
                 {"id": m.key, "to": m.recipient, "subject": m.subject, "text": m.body}, ensure_ascii=False

@@ -11,6 +11,7 @@ from gridcare.http import PrincipalDep, SessionDep
 from gridcare.org import repository
 from gridcare.org.schemas import UnitRead, VillageRead
 from gridcare.paging import Page, PageDep, page_of
+from gridcare.params import IdPath, IdQuery
 
 router = APIRouter(prefix="/api/v1", tags=["org 组织"])
 
@@ -26,7 +27,7 @@ def list_units(
 
 
 @router.get("/units/{unit_id}", response_model=UnitRead, summary="单位详情")
-def get_unit(unit_id: int, session: SessionDep, principal: PrincipalDep) -> UnitRead:
+def get_unit(unit_id: IdPath, session: SessionDep, principal: PrincipalDep) -> UnitRead:
     unit = repository.get_unit(session, principal=principal, unit_id=unit_id)
     if unit is None:
         raise NotFound(f"单位 {unit_id} 不存在或不在您的权限范围内")
@@ -38,7 +39,7 @@ def list_villages(
     session: SessionDep,
     principal: PrincipalDep,
     paging: PageDep,
-    station_id: int | None = None,
+    station_id: IdQuery = None,
     q: Annotated[str | None, Query(description="名称片段")] = None,
 ) -> Page[VillageRead]:
     rows = repository.list_villages(

@@ -12,12 +12,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from gridcare.auth.principal import SYSTEM, Principal
 from gridcare.calendar import BEIJING
 from gridcare.config import Settings
-from gridcare.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from gridcare.errors import Conflict, InvalidInput, NotFound
 from gridcare.models import (
     ArrearsCase,
     Customer,
@@ -45,6 +47,16 @@ def _yuan(cents: int) -> str:
     return f"{cents / 100:.2f}"
 
 
+def _claim(session: Session, case: ArrearsCase, status: str) -> None:
+    """Move the case to `status` and write it now, with its version check: of two concurrent actions
+    the loser gets 409 before it writes anything else (an outage, a work order, a notice)."""
+    case.status = status
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise Conflict(f"欠费停电单 {case.id} 已被他人修改，请刷新后重试") from exc
+
+
 def get_case(session: Session, principal: Principal, case_id: int, version: int | None = None) -> ArrearsCase:
     case = session.get(ArrearsCase, case_id)
     customer = session.get(Customer, case.customer_id) if case else None
@@ -67,12 +79,14 @@ def open_case(
     now: datetime | None = None,
 ) -> ArrearsCase:
     principal.require(*ARREARS_ROLES, action="登记欠费")
-    customer = session.scalar(select(Customer).where(Customer.account_no == account_no))
-    if customer is None:
-        raise InvalidInput(f"户号 {account_no} 不存在", details=[{"field": "account_no", "reason": "不存在"}])
-    station = session.get(Unit, customer.station_id)
-    if station is None or not principal.covers_path(station.path):
-        raise PermissionDenied("该客户不在您的管辖范围内")
+    customer = session.scalar(
+        select(Customer).where(Customer.account_no == account_no, principal.in_scope(Customer.station_id))
+    )
+    if customer is None:  # another unit's customer answers exactly like a missing one
+        raise InvalidInput(
+            f"户号 {account_no} 不存在或不在您的权限范围内",
+            details=[{"field": "account_no", "reason": "不存在或不在您的权限范围内"}],
+        )
     if amount_cents <= 0:
         raise InvalidInput("欠费金额须大于 0", details=[{"field": "amount_cents", "reason": "须大于 0"}])
     case = ArrearsCase(
@@ -140,14 +154,17 @@ def send_notice(
         due_at=now,
         created_at=now,
     )
-    session.add(message)
-    session.flush()
-    if final:
-        case.final_notice_id = message.id
-    else:
-        case.first_notice_id = message.id
-        case.final_notice_id = None  # a new first notice restarts the sequence
-    session.flush()
+    try:
+        session.add(message)
+        session.flush()
+        if final:
+            case.final_notice_id = message.id
+        else:
+            case.first_notice_id = message.id
+            case.final_notice_id = None  # a new first notice restarts the sequence
+        session.flush()
+    except (IntegrityError, StaleDataError) as exc:  # the same notice sent meanwhile by someone else
+        raise Conflict(f"欠费停电单 {case.id} 的通知已由他人同时发送，请刷新后查看") from exc
     return message
 
 
@@ -183,6 +200,7 @@ def cut(
     assert customer is not None
     assert station is not None
     assert station.parent_id is not None
+    _claim(session, case, "cut")
     outage = numbered(
         session,
         Outage(
@@ -205,6 +223,7 @@ def cut(
             updated_at=now,
         ),
         now,
+        [station.id],
     )
     session.execute(
         insert(OutageScopeItem), [{"outage_id": outage.id, "element": "customer", "element_id": customer.id}]
@@ -217,7 +236,6 @@ def cut(
             is_important=customer.is_important,
         )
     )
-    case.status = "cut"
     case.outage_id = outage.id
     session.flush()
     return outage
@@ -237,14 +255,14 @@ def pay(
     now = now or utcnow()
     case = get_case(session, principal, case_id, version)
     if case.status == "open":
-        case.status = "cancelled"  # paid before any cut: nothing to restore
         case.paid_at = now
-        session.flush()
+        _claim(session, case, "cancelled")  # paid before any cut: nothing to restore
         return case
     if case.status != "cut":
         raise Conflict("该欠费停电单已结清")
     customer = session.get(Customer, case.customer_id)
     assert customer is not None
+    _claim(session, case, "paid")
     created = orders.create(
         session,
         principal=SYSTEM,
@@ -259,7 +277,6 @@ def pay(
         ),
         now=now,
     )
-    case.status = "paid"
     case.paid_at = now
     case.reconnect_order_id = created.order.id
     session.flush()
@@ -275,11 +292,11 @@ def restore(
     case = get_case(session, principal, case_id, version)
     if case.status != "paid":
         raise Conflict("须先登记缴费，才能复电")
+    _claim(session, case, "restored")
     outage = session.get(Outage, case.outage_id) if case.outage_id else None
     if outage is not None:
         outage.status = "restored"
         outage.actual_end = now
-    case.status = "restored"
     case.restored_at = now
     session.flush()
     return case

@@ -112,7 +112,7 @@ def _release(
             order.outage_id = None
         else:
             order.reply = reply
-        data = {"outage": outage.number}
+        data = {"outage": outage.number, **({"reply": reply} if reply else {})}
         moved += _move(session, order, action, principal=principal, settings=settings, now=now, data=data)
     return moved
 

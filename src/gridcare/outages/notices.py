@@ -62,7 +62,10 @@ def notice_text(
         text = f"{sign}{area}已于{when}恢复供电（停电原因：{cause}），感谢您的理解与支持。如有疑问请拨打{HOTLINE}。"
     elif kind == "cancelled":
         subject = "停电取消"
-        text = f"{sign}原定{window}{area}的{name}（{cause}）已取消，届时正常供电。如有疑问请拨打{HOTLINE}。"
+        why = f"取消原因：{reason}。" if reason else ""
+        text = (
+            f"{sign}原定{window}{area}的{name}（{cause}）已取消，届时正常供电。{why}如有疑问请拨打{HOTLINE}。"
+        )
     else:  # pragma: no cover - callers pass the kinds above
         raise ValueError(kind)
     return subject, text

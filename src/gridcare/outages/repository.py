@@ -17,6 +17,7 @@ from gridcare.models import (
     Outage,
     OutageCustomer,
     OutageScopeItem,
+    OutageStation,
     OutboxMessage,
     TransformerArea,
     Unit,
@@ -139,13 +140,11 @@ def outages_of_area(session: Session, transformer_area_id: int, *, after: dateti
 
 
 def visible(principal: Principal) -> ColumnElement[bool]:
-    """Outages a user sees: of their county or below, or (a station) of the county above them."""
+    """Outages a user sees: those that reach a station in their scope (another station's outage in the
+    same county is not theirs)."""
     if principal.covers_all:
         return true()
-    county_path = select(Unit.path).where(Unit.id == Outage.county_id).scalar_subquery()
-    return or_(
-        county_path.startswith(principal.unit_path), literal(principal.unit_path).startswith(county_path)
-    )
+    return Outage.id.in_(select(OutageStation.outage_id).where(principal.in_scope(OutageStation.station_id)))
 
 
 def list_outages(
@@ -175,9 +174,12 @@ def list_outages(
     )
 
 
-def affected_customers(session: Session, *, outage_id: int, offset: int, limit: int) -> list[tuple[Any, ...]]:
-    """The affected customers with their notices' delivery: (customer, 台区 name, important, sent,
-    pending, failed, last error)."""
+def affected_customers(
+    session: Session, *, principal: Principal, outage_id: int, offset: int, limit: int
+) -> list[tuple[Any, ...]]:
+    """The affected customers in the user's scope with their notices' delivery: (customer, 台区 name,
+    important, sent, pending, failed, last error). A station sees its own households of an outage that
+    also reaches others."""
     notices = (
         select(
             OutboxMessage.customer_id,
@@ -205,7 +207,7 @@ def affected_customers(session: Session, *, outage_id: int, offset: int, limit: 
             .join(OutageCustomer, OutageCustomer.customer_id == Customer.id)
             .join(TransformerArea, TransformerArea.id == OutageCustomer.transformer_area_id)
             .outerjoin(notices, notices.c.customer_id == Customer.id)
-            .where(OutageCustomer.outage_id == outage_id)
+            .where(OutageCustomer.outage_id == outage_id, principal.in_scope(Customer.station_id))
             .order_by(OutageCustomer.is_important.desc(), Customer.account_no)
             .offset(offset)
             .limit(limit)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, Field, model_validator
+
+from gridcare.params import Id, Instant, Version
 
 KIND_NAMES = {
     "planned": "计划停电",
@@ -28,9 +28,9 @@ STATUS_NAMES = {
 class OutageScope(BaseModel):
     """Where the outage is, on the grid: feeders, branch switches and/or 台区 (ids)."""
 
-    feeders: list[int] = Field(default_factory=list, description="10 kV 线路 id")
-    branch_switches: list[int] = Field(default_factory=list, description="分支/开关 id")
-    transformer_areas: list[int] = Field(default_factory=list, description="台区 id")
+    feeders: list[Id] = Field(default_factory=list, max_length=500, description="10 kV 线路 id")
+    branch_switches: list[Id] = Field(default_factory=list, max_length=500, description="分支/开关 id")
+    transformer_areas: list[Id] = Field(default_factory=list, max_length=5000, description="台区 id")
 
     @model_validator(mode="after")
     def _not_empty(self) -> OutageScope:
@@ -54,10 +54,8 @@ class OutageCreate(BaseModel):
         description="原因归类：company 供电企业设备（计入频繁停电与可靠性）、customer_side 客户侧、disaster 已宣布的自然灾害",
     )
     scope: OutageScope
-    planned_start: datetime
-    planned_end: datetime
-    short_notice_reason: str | None = Field(default=None, max_length=500, description="不足通知期限的原因")
-    short_notice_approver_id: int | None = Field(default=None, description="批准人（用户 id）")
+    planned_start: Instant
+    planned_end: Instant
 
     @model_validator(mode="after")
     def _window(self) -> OutageCreate:
@@ -68,17 +66,38 @@ class OutageCreate(BaseModel):
         return self
 
 
-class AnnounceBody(BaseModel):
-    version: int = Field(ge=1)
-    short_notice_reason: str | None = Field(default=None, max_length=500)
-    short_notice_approver_id: int | None = None
-
-
 class VersionBody(BaseModel):
-    version: int = Field(ge=1)
+    version: Version
+
+
+class ShortNoticeBody(BaseModel):
+    """A request to announce with less than the notice period, to a named approver."""
+
+    approver_id: Id = Field(
+        description="批准人（用户 id）：本单位或上级单位的管理人员或系统管理员，不能是本人"
+    )
+    reason: str = Field(min_length=2, max_length=500, description="不足通知期限发布的原因")
+
+
+class DecisionBody(BaseModel):
+    note: str | None = Field(default=None, max_length=500, description="审批意见（不批准时必填）")
 
 
 class RestoreTimeBody(BaseModel):
-    version: int = Field(ge=1)
-    expected_restore_at: datetime
+    version: Version
+    expected_restore_at: Instant
     reason: str = Field(min_length=2, max_length=500)
+
+
+class CancelBody(BaseModel):
+    version: Version
+    reason: str = Field(min_length=2, max_length=500, description="取消原因（已发布的停电会告知客户）")
+    confirm: bool = Field(default=False, description="已发布的停电取消时须为 true：将通知全部受影响客户")
+
+
+class ConfirmBody(BaseModel):
+    """Confirming a predicted fault outage: what customers will read."""
+
+    version: Version
+    cause: str = Field(min_length=2, max_length=500, description="告知客户的停电原因")
+    expected_restore_at: Instant = Field(description="预计复电时间（带时区）")

@@ -1,12 +1,18 @@
 """Outage events and their notice rules (DOMAIN.md §7).
 
 - A planned outage (计划停电) is announced at least 7 days before it starts; a temporary maintenance
-  (临时检修) at least 24 hours before, its important customers (重要客户) included. Announcing later is
-  refused unless a reason and an approver (a manager or admin other than the one announcing) are
-  recorded with it. An outage that was never announced cannot start.
+  (临时检修) at least 24 hours before, its important customers (重要客户) included. Announcing later
+  needs a short-notice request approved by the approver it names (approvals.py). An outage that was
+  never announced cannot start, nor start before its notice period has run since the announcement
+  (unless short notice was approved), nor before its planned start.
+- Who sees and who acts: a user sees an outage that reaches a station in their scope, and acts on it
+  only when every station it reaches is theirs (and their role may act). Another unit's outage is
+  "not found".
 - A fault outage (故障停电) is published the moment it is entered: its notices are queued with it.
 - Every change of the expected restoration time, the restoration and a cancellation after the
-  announcement are notices too. All notices go through the outbox, in the same transaction.
+  announcement (with its reason, confirmed by the user) are notices too. All notices go through the
+  outbox, in the same transaction, after the outage's own change has been written with its version
+  check (so the loser of two concurrent actions gets 409 and queues nothing).
 - The customers affected are computed from the topology when the outage is created and kept with it.
 
 Lifecycle: planned → announced → in_progress → restored → closed (or cancelled before it starts);
@@ -17,24 +23,24 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from gridcare.auth.principal import Principal
 from gridcare.calendar import BEIJING
 from gridcare.config import Settings
 from gridcare.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from gridcare.models import Outage, OutageTimeChange, Unit, User, UserRole
+from gridcare.models import Outage, OutageApproval, OutageStation, OutageTimeChange, Unit
 from gridcare.models.enums import Role
 from gridcare.models.types import utcnow
-from gridcare.outages import attach, frequent, notices, repository
-from gridcare.outages.schemas import KIND_NAMES, STATUS_NAMES, AnnounceBody, OutageCreate, OutageScope
+from gridcare.outages import approvals, attach, frequent, notices, repository
+from gridcare.outages.schemas import KIND_NAMES, STATUS_NAMES, OutageCreate, OutageScope
 
 PLANNED_NOTICE = timedelta(days=7)
 TEMPORARY_NOTICE = timedelta(hours=24)
 MOMENTARY = timedelta(minutes=3)  # China: an interruption of 3 minutes or less is momentary
 EDIT_ROLES = (Role.dispatcher, Role.station_staff, Role.manager, Role.admin)
-APPROVER_ROLES = (Role.manager, Role.admin)
 
 
 class NoticeTooLate(Conflict):
@@ -60,19 +66,25 @@ def _require_status(outage: Outage, allowed: tuple[str, ...], action: str) -> No
 
 
 def get(session: Session, *, principal: Principal, outage_id: int) -> Outage:
-    """An outage the user may see: one of their county's (a station sees its county's outages, which
-    reach its customers)."""
-    outage = session.get(Outage, outage_id)
-    county = session.get(Unit, outage.county_id) if outage else None
-    if outage is None or county is None:
-        raise NotFound(f"停电事件 {outage_id} 不存在")
-    if not (
-        principal.covers_all
-        or principal.covers_path(county.path)
-        or principal.unit_path.startswith(county.path)
-    ):
-        raise NotFound(f"停电事件 {outage_id} 不存在")
+    """An outage the user may see: one that reaches a station in their scope."""
+    outage = session.scalar(select(Outage).where(Outage.id == outage_id, repository.visible(principal)))
+    if outage is None:
+        raise NotFound(f"停电事件 {outage_id} 不存在或不在您的权限范围内")
     return outage
+
+
+def owns(session: Session, principal: Principal, outage: Outage) -> bool:
+    """Every station the outage reaches is in the user's scope (they may act on it)."""
+    if principal.covers_all:
+        return True
+    stations = set(
+        session.scalars(select(OutageStation.station_id).where(OutageStation.outage_id == outage.id))
+    )
+    return bool(stations) and stations <= set(principal.scope_unit_ids or ())
+
+
+def may_act(session: Session, principal: Principal, outage: Outage) -> bool:
+    return principal.has_any(*EDIT_ROLES) and owns(session, principal, outage)
 
 
 def _check_scope(session: Session, principal: Principal, stations: list[int]) -> None:
@@ -94,19 +106,36 @@ def load_for(
     allowed: tuple[str, ...],
     action: str,
 ) -> Outage:
-    """The outage for an action: the role, the scope, the version read and the state it needs."""
+    """The outage for an action: the role, the scope (every station it reaches is the user's), the
+    version read and the state it needs."""
     principal.require(*EDIT_ROLES, action=action)
     outage = get(session, principal=principal, outage_id=outage_id)
+    if not owns(session, principal, outage):
+        raise PermissionDenied(f"停电事件 {outage.number} 涉及您管辖范围以外的供电所，只能由上级单位{action}")
     _check_version(outage, version)
     _require_status(outage, allowed, action)
     return outage
 
 
-def numbered(session: Session, outage: Outage, now: datetime) -> Outage:
-    """Save a new outage and give it its number (TD + Beijing date + id)."""
+def save(session: Session, outage: Outage) -> Outage:
+    """Write the outage's change now, with its version check: a concurrent action that won makes this
+    one a 409, before any notice is queued."""
+    outage.updated_at = utcnow()
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise Conflict(f"停电事件 {outage.number} 已被他人修改，请刷新后重试") from exc
+    return outage
+
+
+def numbered(session: Session, outage: Outage, now: datetime, stations: list[int]) -> Outage:
+    """Save a new outage with the stations it reaches and give it its number (TD + Beijing date + id)."""
     session.add(outage)
     session.flush()
     outage.number = f"TD{now.astimezone(BEIJING):%Y%m%d}{outage.id:06d}"
+    session.execute(
+        insert(OutageStation), [{"outage_id": outage.id, "station_id": s} for s in sorted(set(stations))]
+    )
     return outage
 
 
@@ -148,52 +177,51 @@ def preview(
     }
 
 
-def _approver(session: Session, principal: Principal, approver_id: int | None, reason: str | None) -> int:
-    if not reason or not reason.strip():
-        raise InvalidInput(
-            "不足通知期限发布须填写原因", details=[{"field": "short_notice_reason", "reason": "必填"}]
-        )
-    if approver_id is None:
-        raise InvalidInput(
-            "不足通知期限发布须指定批准人", details=[{"field": "short_notice_approver_id", "reason": "必填"}]
-        )
-    user = session.get(User, approver_id)
-    roles = set(session.scalars(select(UserRole.role).where(UserRole.user_id == approver_id)))
-    if user is None or not user.is_active or not roles & {r.value for r in APPROVER_ROLES}:
-        raise InvalidInput(
-            "批准人须为在职的管理人员或系统管理员",
-            details=[{"field": "short_notice_approver_id", "reason": "不是有效的批准人"}],
-        )
-    if approver_id == principal.user_id:
-        raise InvalidInput(
-            "批准人不能是发布人本人",
-            details=[{"field": "short_notice_approver_id", "reason": "须由他人批准"}],
-        )
-    return approver_id
+def notice_period(outage: Outage) -> timedelta | None:
+    return {"planned": PLANNED_NOTICE, "temporary": TEMPORARY_NOTICE}.get(outage.kind)
 
 
-def _check_notice(
-    session: Session,
-    principal: Principal,
-    outage: Outage,
-    now: datetime,
-    reason: str | None,
-    approver_id: int | None,
-) -> None:
-    """The notice period of planned and temporary outages; short notice needs a reason and an approver."""
-    needed = {"planned": PLANNED_NOTICE, "temporary": TEMPORARY_NOTICE}.get(outage.kind)
+def _check_notice(session: Session, outage: Outage, now: datetime) -> None:
+    """The notice period of planned and temporary outages; shorter only with an approved request."""
+    needed = notice_period(outage)
     if needed is None or outage.planned_start - now >= needed:
         return
-    if not reason and approver_id is None:
-        ahead = outage.planned_start - now
-        hours = max(ahead.total_seconds() / 3600, 0)
+    approval = approvals.approved_for(session, outage)
+    if approval is None:
+        hours = max((outage.planned_start - now).total_seconds() / 3600, 0)
         limit = "7 天" if outage.kind == "planned" else "24 小时"
+        pending = approvals.latest(session, outage.id)
+        waiting = (
+            "（不足通知期限申请正在等待审批）" if pending is not None and pending.status == "pending" else ""
+        )
         raise NoticeTooLate(
             f"{KIND_NAMES[outage.kind]}须提前 {limit}通知客户，距停电开始仅 {hours:.0f} 小时："
-            "如确需发布，请填写原因并由管理人员批准"
+            f"如确需发布，请先提交不足通知期限申请并经批准{waiting}"
         )
-    outage.short_notice_approver_id = _approver(session, principal, approver_id, reason)
-    outage.short_notice_reason = reason
+    outage.short_notice_reason = approval.reason
+    outage.short_notice_approver_id = approval.approver_id
+
+
+def request_short_notice(
+    session: Session,
+    *,
+    principal: Principal,
+    outage_id: int,
+    approver_id: int,
+    reason: str,
+    now: datetime | None = None,
+) -> OutageApproval:
+    """Ask for approval to announce with less than the notice period (only while it is planned)."""
+    outage = get(session, principal=principal, outage_id=outage_id)
+    principal.require(*EDIT_ROLES, action="申请不足通知期限发布")
+    if not owns(session, principal, outage):
+        raise PermissionDenied(f"停电事件 {outage.number} 涉及您管辖范围以外的供电所，只能由上级单位申请")
+    _require_status(outage, ("planned",), "申请不足通知期限发布")
+    if notice_period(outage) is None:
+        raise InvalidInput(f"{KIND_NAMES[outage.kind]}没有通知期限，无需审批")
+    return approvals.request(
+        session, principal=principal, outage=outage, approver_id=approver_id, reason=reason, now=now
+    )
 
 
 def create(
@@ -204,9 +232,11 @@ def create(
     data: OutageCreate,
     now: datetime | None = None,
     predicted: bool = False,
+    analysis: str | None = None,
 ) -> Outage:
     """Save an outage with the customers it affects now. A fault is published at once, unless it is
-    only predicted (trouble-call analysis): then it waits for a dispatcher to confirm it."""
+    only predicted (trouble-call analysis, `analysis` saying why): then it waits for a dispatcher to
+    confirm it with the cause customers will read."""
     principal.require(*EDIT_ROLES, action="登记停电")
     now = now or utcnow()
     summary, stations = _reach(session, principal, data.scope)
@@ -220,6 +250,7 @@ def create(
         status=("predicted" if predicted else "confirmed") if data.kind == "fault" else "planned",
         title=data.title,
         cause=data.cause,
+        analysis=analysis,
         cause_class=data.cause_class,
         area_text=data.area_text or str(summary["area_text"]),
         county_id=county,
@@ -230,7 +261,7 @@ def create(
         created_at=now,
         updated_at=now,
     )
-    numbered(session, outage, now)
+    numbered(session, outage, now, stations)
     repository.save_scope(session, outage.id, data.scope)
     outage.affected_customers, outage.affected_areas = repository.save_affected(
         session, outage.id, data.scope
@@ -240,9 +271,6 @@ def create(
     if data.kind == "fault" and not predicted:
         outage.announced_at = now
         notices.queue(session, outage, "fault", settings, now=now)
-    elif data.short_notice_reason or data.short_notice_approver_id:
-        outage.short_notice_reason = data.short_notice_reason
-        outage.short_notice_approver_id = data.short_notice_approver_id
     session.flush()
     return outage
 
@@ -253,22 +281,17 @@ def announce(
     principal: Principal,
     settings: Settings,
     outage_id: int,
-    body: AnnounceBody,
+    version: int,
     now: datetime | None = None,
 ) -> Outage:
-    """Publish a planned outage: its notices go to every affected customer and village liaison."""
+    """Publish a planned outage: its notices go to every affected customer and village liaison.
+    Within the notice period only with an approved short-notice request."""
     now = now or utcnow()
-    outage = load_for(session, principal, outage_id, body.version, ("planned",), "发布停电通知")
-    _check_notice(
-        session,
-        principal,
-        outage,
-        now,
-        body.short_notice_reason or outage.short_notice_reason,
-        body.short_notice_approver_id or outage.short_notice_approver_id,
-    )
+    outage = load_for(session, principal, outage_id, version, ("planned",), "发布停电通知")
+    _check_notice(session, outage, now)
     outage.status = "announced"
     outage.announced_at = now
+    save(session, outage)
     notices.queue(session, outage, "announce", settings, now=now)
     session.flush()
     return outage
@@ -277,16 +300,30 @@ def announce(
 def start(
     session: Session, *, principal: Principal, outage_id: int, version: int, now: datetime | None = None
 ) -> Outage:
-    """The power goes off. Refused for an outage that was never announced."""
+    """The power goes off: only once announced, once the notice period has run since the announcement
+    (unless short notice was approved), and not before the planned start the customers were told."""
     now = now or utcnow()
     outage = get(session, principal=principal, outage_id=outage_id)
     if outage.status == "planned":
         raise NoticeTooLate(f"停电事件 {outage.number} 尚未发布停电通知，不能停电")
     outage = load_for(session, principal, outage_id, version, ("announced",), "开始停电")
+    needed = notice_period(outage)
+    announced = outage.announced_at or now
+    if needed is not None and now - announced < needed and approvals.approved_for(session, outage) is None:
+        earliest = (announced + needed).astimezone(BEIJING)
+        limit = "7 天" if outage.kind == "planned" else "24 小时"
+        raise NoticeTooLate(
+            f"{KIND_NAMES[outage.kind]}须在通知发布满 {limit}后才能停电（通知于 "
+            f"{announced.astimezone(BEIJING):%m-%d %H:%M} 发布，最早 {earliest:%m-%d %H:%M}）"
+        )
+    if now < outage.planned_start:
+        raise NoticeTooLate(
+            f"停电事件 {outage.number} 通知的停电时间为 {outage.planned_start.astimezone(BEIJING):%m-%d %H:%M}，"
+            "不能提前停电"
+        )
     outage.status = "in_progress"
     outage.actual_start = now
-    session.flush()
-    return outage
+    return save(session, outage)
 
 
 def change_restore_time(
@@ -319,6 +356,8 @@ def change_restore_time(
         len(session.scalars(select(OutageTimeChange.id).where(OutageTimeChange.outage_id == outage.id)).all())
         + 1
     )
+    outage.expected_restore_at = expected_restore_at
+    save(session, outage)
     session.add(
         OutageTimeChange(
             outage_id=outage.id,
@@ -329,7 +368,6 @@ def change_restore_time(
             at=now,
         )
     )
-    outage.expected_restore_at = expected_restore_at
     notices.queue(
         session, outage, "restore_time", settings, now=now, serial=serial, previous=previous, reason=reason
     )
@@ -353,6 +391,7 @@ def restore(
     outage.actual_start = outage.actual_start or outage.planned_start
     outage.actual_end = now
     outage.momentary = now - outage.actual_start <= MOMENTARY
+    save(session, outage)
     notices.queue(session, outage, "restored", settings, now=now)
     attach.release_on_restore(session, outage, principal=principal, settings=settings, now=now)
     session.flush()
@@ -362,8 +401,7 @@ def restore(
 def close(session: Session, *, principal: Principal, outage_id: int, version: int) -> Outage:
     outage = load_for(session, principal, outage_id, version, ("restored",), "归档停电事件")
     outage.status = "closed"
-    session.flush()
-    return outage
+    return save(session, outage)
 
 
 def cancel(
@@ -373,18 +411,31 @@ def cancel(
     settings: Settings,
     outage_id: int,
     version: int,
+    reason: str,
+    confirmed: bool,
     now: datetime | None = None,
 ) -> Outage:
-    """Called off before the power went off; customers already told are told again."""
+    """Called off before the power went off, with its reason. After the announcement every household
+    is told again, so the user must confirm that (`confirmed`)."""
     now = now or utcnow()
     outage = load_for(
         session, principal, outage_id, version, ("planned", "announced", "predicted"), "取消停电"
     )
+    reason = reason.strip()
+    if len(reason) < 2:
+        raise InvalidInput("请写明取消的原因", details=[{"field": "reason", "reason": "必填"}])
     was_announced = outage.status == "announced"
     was_predicted = outage.status == "predicted"
+    if was_announced and not confirmed:
+        raise InvalidInput(
+            f"停电 {outage.number} 已发布，取消将通知全部 {outage.affected_customers} 户客户：请确认后再提交",
+            details=[{"field": "confirm", "reason": "须确认"}],
+        )
     outage.status = "cancelled"
+    outage.cancel_reason = reason
+    save(session, outage)
     if was_announced:
-        notices.queue(session, outage, "cancelled", settings, now=now)
+        notices.queue(session, outage, "cancelled", settings, now=now, reason=reason)
     if was_predicted:
         attach.release_on_dismiss(session, outage, principal=principal, settings=settings, now=now)
     session.flush()

@@ -19,9 +19,13 @@ from sqlalchemy.orm import Session
 
 from gridcare.auth.principal import SYSTEM, Principal
 from gridcare.config import Settings
+from gridcare.errors import InvalidInput
 from gridcare.models import Outage, OutageCustomer, TransformerArea, WorkOrder
 from gridcare.outages import attach, notices, service
 from gridcare.outages.schemas import OutageCreate, OutageScope
+
+# What a prediction says as its cause until a dispatcher confirms it with the real one.
+UNCONFIRMED_CAUSE = "原因待查明"
 
 
 def _categories(settings: Settings) -> list[str]:
@@ -85,13 +89,14 @@ def analyse(session: Session, order: WorkOrder, *, settings: Settings, now: date
         data=OutageCreate(
             kind="fault",
             title="故障研判：疑似停电",
-            cause=f"故障研判（{reason}）",
+            cause=UNCONFIRMED_CAUSE,
             scope=scope,
             planned_start=first_call,
             planned_end=now + timedelta(hours=4),
         ),
         now=now,
         predicted=True,
+        analysis=f"故障研判：{reason}",
     )
     waiting = session.scalars(
         select(WorkOrder).where(
@@ -116,13 +121,28 @@ def confirm(
     settings: Settings,
     outage_id: int,
     version: int,
+    cause: str,
+    expected_restore_at: datetime,
     now: datetime,
 ) -> Outage:
-    """A dispatcher confirms a predicted outage: it is published to every affected customer."""
+    """A dispatcher confirms a predicted outage with the cause and the expected restoration customers
+    will read (the internal analysis is never published): it goes to every affected customer."""
     outage = service.load_for(session, principal, outage_id, version, ("predicted",), "确认故障停电")
+    cause = cause.strip()
+    if len(cause) < 2:
+        raise InvalidInput("请填写告知客户的停电原因", details=[{"field": "cause", "reason": "必填"}])
+    if expected_restore_at.tzinfo is None or expected_restore_at <= now:
+        raise InvalidInput(
+            "预计复电时间须晚于现在（并带时区）",
+            details=[{"field": "expected_restore_at", "reason": "须晚于现在"}],
+        )
     outage.status = "confirmed"
     outage.announced_at = now
+    outage.cause = cause
+    outage.expected_restore_at = expected_restore_at
+    outage.planned_end = max(expected_restore_at, outage.planned_start)
     outage.title = outage.title.replace("故障研判：疑似停电", "故障停电")
+    service.save(session, outage)
     notices.queue(session, outage, "fault", settings, now=now)
     session.flush()
     return outage

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
@@ -16,6 +16,7 @@ from gridcare.http import PrincipalDep, SessionDep
 from gridcare.models import CalendarDay, CalendarYear, CatalogItem, SlaPolicyVersion, SlaRule
 from gridcare.models.enums import AreaClass, Role
 from gridcare.models.types import utcnow
+from gridcare.params import MAX_DAY, MIN_DAY, IdQuery
 from gridcare.sla import policy
 from gridcare.sla.calendar_store import current_calendar, load_calendar_file, set_correction
 from gridcare.workorders.defaults import STEPS
@@ -61,7 +62,7 @@ def versions(session: SessionDep, _: PrincipalDep) -> list[VersionRead]:
 
 
 @router.get("/sla/rules", response_model=list[RuleIn], summary="某版本（缺省：现行）的时限规则")
-def rules(session: SessionDep, _: PrincipalDep, version_id: int | None = None) -> list[RuleIn]:
+def rules(session: SessionDep, _: PrincipalDep, version_id: IdQuery = None) -> list[RuleIn]:
     version_id = version_id or policy.version_in_force(session, utcnow())
     if version_id is None or session.get(SlaPolicyVersion, version_id) is None:
         raise NotFound("时限版本不存在")
@@ -136,7 +137,9 @@ class CalendarYearRead(BaseModel):
 
 
 @router.get("/calendar/{year}", response_model=CalendarYearRead, summary="某年的节假日与调休上班日")
-def calendar_year(year: int, session: SessionDep, _: PrincipalDep) -> CalendarYearRead:
+def calendar_year(
+    year: Annotated[int, Path(ge=MIN_DAY.year, le=MAX_DAY.year)], session: SessionDep, _: PrincipalDep
+) -> CalendarYearRead:
     calendar = current_calendar(session)
     loaded = session.get(CalendarYear, year)
     corrections = [
@@ -172,7 +175,7 @@ def load(
     session: SessionDep,
     principal: PrincipalDep,
     text: Annotated[str, Body(media_type="text/csv", description="CSV 文本")],
-    source: str = "upload.csv",
+    source: Annotated[str, Query(max_length=100, description="来源（文件名）")] = "upload.csv",
 ) -> dict[str, object]:
     result = load_calendar_file(session, principal=principal, text=text, source=source)
     return {"years": result.years, "days": result.days}
@@ -184,6 +187,11 @@ class CorrectionIn(BaseModel):
 
 
 @router.put("/calendar/days/{day}", summary="更正某一天（系统管理员）")
-def correct(day: date, data: CorrectionIn, session: SessionDep, principal: PrincipalDep) -> CalendarDayRead:
+def correct(
+    day: Annotated[date, Path(ge=MIN_DAY, le=MAX_DAY)],
+    data: CorrectionIn,
+    session: SessionDep,
+    principal: PrincipalDep,
+) -> CalendarDayRead:
     set_correction(session, principal=principal, day=day, is_workday=data.is_workday, name=data.name)
     return CalendarDayRead(day=day, is_workday=data.is_workday, name=data.name, is_correction=True)

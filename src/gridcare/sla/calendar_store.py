@@ -11,7 +11,7 @@ from datetime import date
 from threading import Lock
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from gridcare.audit.service import record
@@ -22,6 +22,7 @@ from gridcare.errors import InvalidInput
 from gridcare.models import CalendarDay, CalendarYear
 from gridcare.models.enums import Role
 from gridcare.models.types import utcnow
+from gridcare.params import MAX_DAY, MIN_DAY
 
 _cache: dict[str, Any] = {}
 _lock = Lock()
@@ -64,8 +65,14 @@ class LoadResult:
     days: int
 
 
+MAX_YEARS_PER_FILE = 20
+
+
 def load_calendar_file(session: Session, *, principal: Principal, text: str, source: str) -> LoadResult:
-    """Replace whole years with the file's holidays and make-up working days (see calendar.sources)."""
+    """Replace whole years with the file's holidays and make-up working days (see calendar.sources).
+
+    The file is parsed and checked before anything is written; the write itself is a few set-based
+    statements (one delete and one insert per year), so it holds the database's write lock briefly."""
     principal.require(Role.admin)
     try:
         parsed = parse_calendar_file(text)
@@ -73,6 +80,25 @@ def load_calendar_file(session: Session, *, principal: Principal, text: str, sou
         raise InvalidInput(
             f"日历文件 {source} {exc}", details=[{"row": exc.line, "reason": str(exc)}]
         ) from exc
+    if len(parsed) > MAX_YEARS_PER_FILE:
+        raise InvalidInput(f"日历文件 {source} 含 {len(parsed)} 个年份，一次最多载入 {MAX_YEARS_PER_FILE} 年")
+    outside = [y for y in parsed if not MIN_DAY.year <= y <= MAX_DAY.year]
+    if outside:
+        raise InvalidInput(
+            f"日历文件 {source} 的年份须在 {MIN_DAY.year}–{MAX_DAY.year} 之间：{'、'.join(map(str, outside[:5]))}"
+        )
+    pinned: set[date] = set()
+    if parsed:
+        pinned = set(
+            session.scalars(
+                select(CalendarDay.day).where(
+                    CalendarDay.is_correction,
+                    CalendarDay.day >= date(min(parsed), 1, 1),
+                    CalendarDay.day <= date(max(parsed), 12, 31),
+                )
+            )
+        )
+    now = utcnow()
     for year, rows in parsed.items():
         session.execute(
             delete(CalendarDay).where(
@@ -81,26 +107,27 @@ def load_calendar_file(session: Session, *, principal: Principal, text: str, sou
                 ~CalendarDay.is_correction,
             )
         )
-        session.flush()
-        for day, is_work, name in rows:
-            existing = session.get(CalendarDay, day)
-            if existing is not None:  # a correction already pins this day; the correction stays
-                continue
-            session.add(CalendarDay(day=day, is_workday=is_work, name=name))
+        fresh = [  # a correction already pins its day; the correction stays
+            {"day": day, "is_workday": is_work, "name": name[:100], "is_correction": False, "updated_at": now}
+            for day, is_work, name in rows
+            if day not in pinned
+        ]
+        if fresh:
+            session.execute(insert(CalendarDay), fresh)
         year_row = session.get(CalendarYear, year)
         if year_row is None:
-            session.add(CalendarYear(year=year, source=source, loaded_by=principal.user_id or None))
+            session.add(CalendarYear(year=year, source=source[:100], loaded_by=principal.user_id or None))
         else:
-            year_row.source = source
+            year_row.source = source[:100]
             year_row.loaded_by = principal.user_id or None
-            year_row.loaded_at = utcnow()
+            year_row.loaded_at = now
         record(
             session,
             actor=principal,
             action="load",
             entity="calendar_year",
             entity_id=year,
-            detail={"source": source, "days": len(rows)},
+            detail={"source": source[:100], "days": len(rows)},
         )
     session.flush()
     return LoadResult(years=sorted(parsed), days=sum(len(r) for r in parsed.values()))

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from gridcare.http import PrincipalDep, SessionDep
 from gridcare.paging import Page, PageDep, page_of
+from gridcare.params import IdPath, IdQuery
 from gridcare.users import service
 from gridcare.users.schemas import AuditEntryRead, UserCreate, UserDetail, UserRead
 
@@ -14,7 +15,7 @@ router = APIRouter(prefix="/api/v1", tags=["users 用户"])
 
 @router.get("/users", response_model=Page[UserRead], summary="用户列表（本单位及下级）")
 def list_users(
-    session: SessionDep, principal: PrincipalDep, paging: PageDep, unit_id: int | None = None
+    session: SessionDep, principal: PrincipalDep, paging: PageDep, unit_id: IdQuery = None
 ) -> Page[UserRead]:
     rows = service.list_users(
         session, principal=principal, unit_id=unit_id, offset=paging.offset, limit=paging.fetch
@@ -23,7 +24,7 @@ def list_users(
 
 
 @router.get("/users/{user_id}", response_model=UserDetail, summary="用户详情（含所管台区、对接村）")
-def get_user(user_id: int, session: SessionDep, principal: PrincipalDep) -> UserDetail:
+def get_user(user_id: IdPath, session: SessionDep, principal: PrincipalDep) -> UserDetail:
     return service.get_user(session, principal=principal, user_id=user_id)
 
 

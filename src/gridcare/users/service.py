@@ -27,10 +27,10 @@ def to_read(user: User, principal: Principal) -> UserRead:
 def create_user(session: Session, *, principal: Principal, data: UserCreate) -> UserRead:
     principal.require(Role.admin)
     unit = session.scalar(select(Unit).where(Unit.code == data.unit_code))
-    if unit is None:
-        raise InvalidInput(f"单位编号 {data.unit_code} 不存在", details=[{"field": "unit_code"}])
-    if not principal.covers_path(unit.path):
-        raise InvalidInput(f"单位 {unit.name} 不在您的管理范围内", details=[{"field": "unit_code"}])
+    if unit is None or not principal.covers_path(unit.path):
+        raise InvalidInput(
+            f"单位编号 {data.unit_code} 不存在或不在您的管理范围内", details=[{"field": "unit_code"}]
+        )
     if session.scalar(select(User.id).where(User.username == data.username)) is not None:
         raise Conflict(f"用户名 {data.username} 已存在", details=[{"field": "username"}])
     user = User(

@@ -6,9 +6,10 @@ import calendar as month_grid
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -21,10 +22,12 @@ from gridcare.models import CalendarDay, CalendarYear, SlaPolicyVersion, SlaRule
 from gridcare.models.enums import LABELS_ZH, Role
 from gridcare.models.types import utcnow
 from gridcare.org.repository import list_units
+from gridcare.params import IdQuery
 from gridcare.sla.calendar_store import current_calendar, load_calendar_file, set_correction
 from gridcare.tabular import decode_text
 from gridcare.users.schemas import UserCreate
 from gridcare.users.service import create_user, list_users
+from gridcare.web import flash
 from gridcare.web.base import FormDep, WebPrincipalDep, load_labels, render
 from gridcare.web.forms import optional_date, parse
 
@@ -36,6 +39,7 @@ ADMIN_TABS = (
     ("/admin/sla", "时限版本"),
     ("/admin/calendar", "工作日历"),
 )
+MAX_CALENDAR_BYTES = 256 * 1024
 UNIT_LABELS = {"minutes": "分钟", "hours": "小时", "working_days": "个工作日"}
 ANCHOR_LABELS = {"step": "自进入环节起", "order": "自受理起"}
 
@@ -53,10 +57,23 @@ def users(
     request: Request,
     session: SessionDep,
     principal: WebPrincipalDep,
-    unit_id: Annotated[int | None, Query()] = None,
+    unit_id: IdQuery = None,
+    created: Annotated[str | None, Query(max_length=64)] = None,
 ) -> HTMLResponse:
     _admin(principal)
-    return _users_page(request, session, principal, unit_id)
+    refused = flash.take(session, request, user_id=principal.user_id)
+    if refused is not None:
+        return _users_page(
+            request,
+            session,
+            principal,
+            unit_id,
+            values=refused.values,
+            error=refused.error,
+            status=refused.status,
+        )
+    message = f"已创建用户 {created}" if created else None
+    return _users_page(request, session, principal, unit_id, message=message)
 
 
 def _users_page(
@@ -96,11 +113,8 @@ def add_user(request: Request, session: SessionDep, principal: WebPrincipalDep, 
     try:
         created = create_user(session, principal=principal, data=parse(UserCreate, data))
     except DomainError as exc:
-        session.rollback()
-        return _users_page(
-            request, session, principal, None, values=form, error=exc.message, status=exc.status
-        )
-    return _users_page(request, session, principal, None, message=f"已创建用户 {created.username}")
+        return flash.refused(session, user_id=principal.user_id, error=exc, url="/admin/users", values=form)
+    return RedirectResponse(f"/admin/users?{urlencode({'created': created.username})}", status_code=303)
 
 
 @router.get("/units", response_class=HTMLResponse)
@@ -122,7 +136,7 @@ def sla(
     request: Request,
     session: SessionDep,
     principal: WebPrincipalDep,
-    version_id: Annotated[int | None, Query()] = None,
+    version_id: IdQuery = None,
 ) -> HTMLResponse:
     _admin(principal)
     versions = session.scalars(
@@ -233,10 +247,26 @@ def calendar_month(
     principal: WebPrincipalDep,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     month: Annotated[int | None, Query(ge=1, le=12)] = None,
+    loaded: Annotated[str | None, Query(max_length=200)] = None,
+    corrected: Annotated[str | None, Query(max_length=20)] = None,
 ) -> HTMLResponse:
     _admin(principal)
     today = utcnow().astimezone(BEIJING).date()
-    return _calendar_page(request, session, year or today.year, month or today.month)
+    refused = flash.take(session, request, user_id=principal.user_id)
+    message = None
+    if loaded:
+        message = f"已载入 {loaded}"
+    elif corrected:
+        message = f"已将 {corrected}"
+    return _calendar_page(
+        request,
+        session,
+        year or today.year,
+        month or today.month,
+        error=refused.error if refused else None,
+        message=None if refused else message,
+        status=refused.status if refused else 200,
+    )
 
 
 @router.post("/calendar/load", response_class=HTMLResponse)
@@ -246,33 +276,29 @@ def calendar_load(
     principal: WebPrincipalDep,
     form: FormDep,
     file: Annotated[UploadFile, File()],
-) -> HTMLResponse:
+) -> Response:
     """Upload a year's calendar (CSV: date,type,name): the same loader as the API and the CLI."""
     _admin(principal)
-    today = utcnow().astimezone(BEIJING).date()
-    year, month = today.year, today.month
-    source = file.filename or "upload.csv"
+    source = (file.filename or "upload.csv")[:100]
     try:
-        text = decode_text(file.file.read(), source)
+        text = decode_text(file.file.read(MAX_CALENDAR_BYTES + 1), source)
+        if len(text.encode()) > MAX_CALENDAR_BYTES:
+            raise InvalidInput(f"日历文件 {source} 过大（上限 {MAX_CALENDAR_BYTES // 1024} KB）")
         result = load_calendar_file(session, principal=principal, text=text, source=source)
     except DomainError as exc:
-        session.rollback()
-        return _calendar_page(request, session, year, month, error=exc.message, status=exc.status)
-    if result.years:
-        year, month = min(result.years), 1
+        return flash.refused(session, user_id=principal.user_id, error=exc, url="/admin/calendar")
+    year = min(result.years) if result.years else utcnow().astimezone(BEIJING).year
     years = "、".join(str(y) for y in result.years)
-    return _calendar_page(
-        request, session, year, month, message=f"已载入 {years} 年日历，共 {result.days} 天"
-    )
+    query = urlencode({"year": year, "month": 1, "loaded": f"{years} 年日历，共 {result.days} 天"})
+    return RedirectResponse(f"/admin/calendar?{query}", status_code=303)
 
 
 @router.post("/calendar/day", response_class=HTMLResponse)
 def calendar_correct(
     request: Request, session: SessionDep, principal: WebPrincipalDep, form: FormDep
-) -> HTMLResponse:
+) -> Response:
     """Correct one day (a late change by the State Council, a local arrangement)."""
     _admin(principal)
-    today = utcnow().astimezone(BEIJING).date()
     try:
         day = optional_date(form.get("day"), "日期")
         if day is None:
@@ -284,7 +310,7 @@ def calendar_correct(
             session, principal=principal, day=day, is_workday=kind == "work", name=form.get("name", "")
         )
     except DomainError as exc:
-        session.rollback()
-        return _calendar_page(request, session, today.year, today.month, error=exc.message, status=exc.status)
+        return flash.refused(session, user_id=principal.user_id, error=exc, url="/admin/calendar")
     label = "工作日" if kind == "work" else "休息日"
-    return _calendar_page(request, session, day.year, day.month, message=f"已将 {day:%Y-%m-%d} 更正为{label}")
+    query = urlencode({"year": day.year, "month": day.month, "corrected": f"{day:%Y-%m-%d} 更正为{label}"})
+    return RedirectResponse(f"/admin/calendar?{query}", status_code=303)

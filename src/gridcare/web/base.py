@@ -21,11 +21,9 @@ from sqlalchemy.orm import Session
 from gridcare import __version__
 from gridcare.analytics.service import REPORT_ROLES
 from gridcare.auth.principal import Principal
-from gridcare.auth.service import principal_for
-from gridcare.auth.tokens import read_token
 from gridcare.calendar import BEIJING
 from gridcare.errors import AuthenticationFailed, PermissionDenied
-from gridcare.http import SessionDep, SettingsDep
+from gridcare.http import SessionDep, SettingsDep, authenticated
 from gridcare.models import CatalogItem, Unit
 from gridcare.models.enums import LABELS_ZH, Role
 from gridcare.models.types import utcnow
@@ -67,13 +65,12 @@ def web_principal(request: Request, session: SessionDep, settings: SettingsDep) 
     token = request.cookies.get(COOKIE)
     if not token:
         raise LoginRequired(_next_url(request))
-    secret = settings.resolved_secret_key()
     try:
-        principal = principal_for(session, read_token(token, secret=secret))
+        principal = authenticated(request, session, token, settings)
     except AuthenticationFailed as exc:
         raise LoginRequired(_next_url(request)) from exc
     request.state.principal = principal
-    request.state.csrf = csrf_token(token, secret)
+    request.state.csrf = csrf_token(token, settings.resolved_secret_key())
     return principal
 
 

@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from gridcare.errors import InvalidInput
+from gridcare.params import MAX_ID, day_in_range
+from gridcare.validation import reason_zh
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -38,31 +40,19 @@ FIELD_LABELS = {
     "unit_code": "所属单位",
     "roles": "角色",
     "phone": "电话",
+    "short_notice_reason": "原因",
+    "approver_id": "批准人",
+    "expected_restore_at": "预计复电时间",
+    "cause": "停电原因",
+    "title": "标题",
+    "kind": "停电类型",
+    "scope": "停电范围",
+    "planned_start": "停电开始时间",
+    "planned_end": "计划复电时间",
+    "area_text": "停电区域",
+    "cause_class": "原因归类",
+    "confirm": "确认",
 }
-
-
-def _reason(error: Any) -> str:
-    kind = error["type"]
-    ctx = error.get("ctx") or {}
-    if kind == "missing":
-        return "必须填写"
-    if kind == "string_too_short":
-        return f"至少 {ctx.get('min_length')} 个字"
-    if kind == "string_too_long":
-        return f"最多 {ctx.get('max_length')} 个字"
-    if kind == "string_pattern_mismatch":
-        return "格式不正确"
-    if kind in ("int_parsing", "int_type"):
-        return "须为整数"
-    if kind in ("bool_parsing", "bool_type"):
-        return "须为是或否"
-    if kind == "enum":
-        return "不在可选范围内"
-    if kind == "too_short":
-        return "至少选择一项"
-    if kind == "value_error":
-        return str(error["msg"]).removeprefix("Value error, ")
-    return str(error["msg"])
 
 
 def parse(model: type[M], data: Mapping[str, Any]) -> M:
@@ -74,7 +64,7 @@ def parse(model: type[M], data: Mapping[str, Any]) -> M:
         for err in exc.errors():
             loc = [str(p) for p in err["loc"] if not isinstance(p, int)]
             name = loc[0] if loc else ""
-            details.append({"field": name, "reason": _reason(err)})
+            details.append({"field": name, "reason": reason_zh(err)})
         text = "；".join(
             f"{FIELD_LABELS.get(d['field'], d['field'])}{'：' if d['field'] else ''}{d['reason']}"
             for d in details
@@ -88,20 +78,26 @@ def clean(data: Mapping[str, str], *names: str) -> dict[str, str | None]:
 
 
 def optional_int(value: str | None, label: str) -> int | None:
+    """An integer typed in a form or a link, within what the database can hold."""
     if not value:
         return None
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
-        raise InvalidInput(f"{label}须为整数：{value}", details=[{"field": label}]) from None
+        raise InvalidInput(f"{label}须为整数：{value[:20]}", details=[{"field": label}]) from None
+    if abs(number) > MAX_ID:
+        raise InvalidInput(f"{label}超出允许范围：{value[:20]}", details=[{"field": label}])
+    return number
 
 
 def optional_date(value: str | None, label: str) -> date | None:
+    """A Beijing calendar day typed in a form (年-月-日), within the years the system counts."""
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise InvalidInput(
-            f"{label}不是有效日期（应为 年-月-日）：{value}", details=[{"field": label}]
+            f"{label}不是有效日期（应为 年-月-日）：{value[:20]}", details=[{"field": label}]
         ) from None
+    return day_in_range(day, label)

@@ -6,9 +6,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,6 +23,8 @@ from gridcare.http import SessionDep, SettingsDep
 from gridcare.models import CatalogItem, Outage, WorkOrder
 from gridcare.models.types import utcnow
 from gridcare.outages.repository import outages_of_area
+from gridcare.params import MAX_ID, IdPath, IdQuery
+from gridcare.web import flash
 from gridcare.web.base import FormDep, WebPrincipalDep, load_labels, render
 from gridcare.web.forms import clean, parse
 from gridcare.workorders import service
@@ -46,6 +48,12 @@ class Choice:
 class ChoiceGroup:
     title: str
     choices: list[Choice] = field(default_factory=list)
+
+
+def _id(value: object) -> int | None:
+    """A record id from a form or a link, if it is one that could exist."""
+    text = str(value or "")
+    return int(text) if text.isdigit() and 0 < int(text) <= MAX_ID else None
 
 
 def category_groups(session: Session) -> dict[str, list[ChoiceGroup]]:
@@ -107,9 +115,10 @@ def _intake_page(
     customer: CustomerRead | None = None
     recent: Sequence[WorkOrder] = []
     outages: list[Outage] = []
-    if str(values.get("customer_id") or "").isdigit():
+    chosen = _id(values.get("customer_id"))
+    if chosen is not None:
         try:
-            customer, recent, outages = _customer_and_recent(session, principal, int(values["customer_id"]))
+            customer, recent, outages = _customer_and_recent(session, principal, chosen)
         except DomainError:
             customer = None
     return render(
@@ -134,8 +143,13 @@ def intake(
     request: Request,
     session: SessionDep,
     principal: WebPrincipalDep,
-    customer_id: Annotated[int | None, Query()] = None,
+    customer_id: IdQuery = None,
 ) -> HTMLResponse:
+    refused = flash.take(session, request, user_id=principal.user_id)
+    if refused is not None:  # back after a refused save: what was typed, and why it was refused
+        return _intake_page(
+            request, session, principal, refused.values, error=refused.error, status=refused.status
+        )
     values: dict[str, Any] = {
         "business_type": "complaint",
         "channel": "phone_95598",
@@ -157,7 +171,7 @@ def search(request: Request, session: SessionDep, principal: WebPrincipalDep, q:
 
 @router.get("/intake/customer/{customer_id}", response_class=HTMLResponse)
 def customer_card(
-    request: Request, customer_id: int, session: SessionDep, principal: WebPrincipalDep
+    request: Request, customer_id: IdPath, session: SessionDep, principal: WebPrincipalDep
 ) -> HTMLResponse:
     customer, recent, outages = _customer_and_recent(session, principal, customer_id)
     return render(
@@ -179,8 +193,9 @@ def repeat_check(
 ) -> HTMLResponse:
     """The warning shown while the agent chooses the matter: the same matter raised in the window."""
     earlier = None
-    if customer_id.isdigit() and business_type:
-        customer = get_customer(session, principal=principal, customer_id=int(customer_id))
+    chosen = _id(customer_id)
+    if chosen is not None and business_type:
+        customer = get_customer(session, principal=principal, customer_id=chosen)
         earlier_id = service.find_repeat(
             session,
             customer_id=customer.id,
@@ -225,7 +240,6 @@ def submit(
             session, principal=principal, settings=settings, data=parse(WorkOrderCreate, data)
         )
     except DomainError as exc:
-        session.rollback()
-        return _intake_page(request, session, principal, values, error=exc.message, status=exc.status)
+        return flash.refused(session, user_id=principal.user_id, error=exc, url="/intake", values=values)
     done = "created" if created.created else "duplicate"
     return RedirectResponse(f"/orders/{created.order.id}?done={done}", status_code=303)

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gridcare.audit.service import record
 from gridcare.auth.masking import mask_phone
 from gridcare.auth.principal import Principal
 from gridcare.config import Settings
@@ -26,7 +27,9 @@ from gridcare.models import CatalogItem, User, UserRole, WorkOrder
 from gridcare.models.enums import LABELS_ZH, Role
 from gridcare.models.types import utcnow
 from gridcare.org.repository import list_units
-from gridcare.tabular import write_table
+from gridcare.params import IdPath
+from gridcare.tabular import chunks_of, write_table
+from gridcare.web import flash
 from gridcare.web.base import FormDep, Labels, WebPrincipalDep, beijing, load_labels, render
 from gridcare.web.forms import clean, optional_date, optional_int, parse
 from gridcare.workorders import actions, repository, service
@@ -168,55 +171,82 @@ EXPORT_HEADERS = (
     "重复工单",
     "催办次数",
     "回单内容",
+    "处理记录（历次回单、审核、回访）",
     "满意度",
     "归档时间",
 )
 
 
 def _export_lines(
-    rows: Iterator[Any], labels: Labels, principal: Principal, now: datetime
+    session: Session,
+    rows: Iterator[Any],
+    labels: Labels,
+    principal: Principal,
+    now: datetime,
+    counter: list[int],
 ) -> Iterator[list[Any]]:
-    for r in rows:
-        open_step = r.step not in ("archived", "merged")
-        late = open_step and r.step_deadline is not None and r.step_deadline < now
-        yield [
-            r.number,
-            labels.name("business_type", r.business_type),
-            labels.category(r.business_type, r.category),
-            labels.name("urgency", r.urgency),
-            labels.name("channel", r.channel),
-            labels.unit(r.county_id),
-            labels.unit(r.station_id),
-            LABELS_ZH.get(r.area_class, r.area_class),
-            r.contact_name or "",
-            (r.contact_phone if principal.sees_phones else mask_phone(r.contact_phone)) or "",
-            r.address or "",
-            r.content,
-            beijing(r.accepted_at),
-            STEPS.get(r.step, r.step),
-            beijing(r.step_deadline) if open_step else "",
-            "是" if late or r.step_breached else "否",
-            "是" if r.is_repeat else "否",
-            r.priority,
-            r.reply or "",
-            labels.name("satisfaction", r.satisfaction),
-            beijing(r.archived_at),
-        ]
+    """The rows as the sheet's lines, each with its order's record of replies, review notes, returns
+    and callbacks (read per chunk of orders). `counter[0]` counts the lines written."""
+    for chunk in chunks_of(rows, 2000):
+        history = repository.history_texts(session, [r.id for r in chunk])
+        for r in chunk:
+            open_step = r.step not in ("archived", "merged")
+            late = open_step and r.step_deadline is not None and r.step_deadline < now
+            counter[0] += 1
+            yield [
+                r.number,
+                labels.name("business_type", r.business_type),
+                labels.category(r.business_type, r.category),
+                labels.name("urgency", r.urgency),
+                labels.name("channel", r.channel),
+                labels.unit(r.county_id),
+                labels.unit(r.station_id),
+                LABELS_ZH.get(r.area_class, r.area_class),
+                r.contact_name or "",
+                (r.contact_phone if principal.sees_phones else mask_phone(r.contact_phone)) or "",
+                r.address or "",
+                r.content,
+                beijing(r.accepted_at),
+                STEPS.get(r.step, r.step),
+                beijing(r.step_deadline) if open_step else "",
+                "是" if late or r.step_breached else "否",
+                "是" if r.is_repeat else "否",
+                r.priority,
+                r.reply or "",
+                history.get(r.id, ""),
+                labels.name("satisfaction", r.satisfaction),
+                beijing(r.archived_at),
+            ]
 
 
 @router.get("/orders/export.xlsx")
 def export(request: Request, session: SessionDep, principal: WebPrincipalDep) -> Response:
-    """The filtered list as an Excel workbook (the same scope and filters as the page)."""
+    """The filtered list as an Excel workbook (the same scope and filters as the page). Who exported
+    which filter, and how many rows, goes to the audit log."""
     query = parse_list_query(request.query_params)
     now = utcnow()
     labels = load_labels(session)
     rows = repository.export_rows(
         session, principal=principal, filters=query.filters, sort=query.sort, now=now, limit=EXPORT_MAX
     )
+    counter = [0]
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "orders.xlsx"
-        write_table(path, EXPORT_HEADERS, _export_lines(rows, labels, principal, now))
+        write_table(path, EXPORT_HEADERS, _export_lines(session, rows, labels, principal, now, counter))
         content = path.read_bytes()
+    record(
+        session,
+        actor=principal,
+        action="export",
+        entity="work_order",
+        detail={
+            "format": "xlsx",
+            "rows": counter[0],
+            "filter": {k: v for k, v in query.values.items() if v},
+            "sort": query.sort,
+            "phones": "clear" if principal.sees_phones else "masked",
+        },
+    )
     name = f"工单列表_{beijing(now, '%Y%m%d_%H%M')}.xlsx"
     return Response(
         content,
@@ -244,17 +274,10 @@ def _station_staff(session: Session, station_id: int) -> list[tuple[int, str]]:
 
 
 def _detail_page(
-    request: Request,
-    session: Session,
-    principal: Principal,
-    settings: Settings,
-    order_id: int,
-    *,
-    error: str | None = None,
-    status: int = 200,
-    form: Mapping[str, str] | None = None,
+    request: Request, session: Session, principal: Principal, settings: Settings, order_id: int
 ) -> HTMLResponse:
     order = service.get_scoped(session, principal=principal, order_id=order_id)
+    refused = flash.take(session, request, user_id=principal.user_id)
     labels: Labels = load_labels(session)
     events = repository.timeline(session, order.id)
     people = repository.user_names(
@@ -287,18 +310,31 @@ def _detail_page(
             if "dispatch" in available
             else [],
             "staff": _station_staff(session, order.station_id) if "dispatch" in available else [],
-            "form": form or {},
-            "message": None if error else message,
-            "error": error,
+            "form": refused.values if refused else {},
+            "message": None if refused else message,
+            "error": refused.error if refused else None,
             "callback_retry_hours": settings.callback_retry_hours,
         },
-        status=status,
+        status=refused.status if refused else 200,
     )
+
+
+@router.get("/orders/{order_id}/handlers", response_class=HTMLResponse)
+def handler_options(
+    request: Request, order_id: IdPath, session: SessionDep, principal: WebPrincipalDep, station_id: str = ""
+) -> HTMLResponse:
+    """The 处理人 choices of the station chosen in the dispatch form (re-read whenever it changes, so the
+    old station's staff are never offered for the new one)."""
+    order = service.get_scoped(session, principal=principal, order_id=order_id)
+    station = optional_int(station_id, "供电所") or order.station_id
+    allowed = {u.id for u in list_units(session, principal=principal, kind="station")}
+    staff = _station_staff(session, station) if station in allowed else []
+    return render(request, "order_handlers.html", {"staff": staff, "selected": None})
 
 
 @router.get("/orders/{order_id}", response_class=HTMLResponse)
 def order_detail(
-    request: Request, order_id: int, session: SessionDep, principal: WebPrincipalDep, settings: SettingsDep
+    request: Request, order_id: IdPath, session: SessionDep, principal: WebPrincipalDep, settings: SettingsDep
 ) -> HTMLResponse:
     return _detail_page(request, session, principal, settings, order_id)
 
@@ -336,15 +372,16 @@ def _body(session: Session, principal: Principal, action: str, form: Mapping[str
 @router.post("/orders/{order_id}/act/{action}", response_class=HTMLResponse)
 def act(
     request: Request,
-    order_id: int,
+    order_id: IdPath,
     action: str,
     session: SessionDep,
     principal: WebPrincipalDep,
     settings: SettingsDep,
     form: FormDep,
 ) -> Response:
-    """One form per action on the detail page. Success: back to the page with a note; failure: the page
-    again with the reason, nothing stored."""
+    """One form per action on the detail page. Success: back to the page with a note; failure: back to
+    the page with the reason and what was typed, nothing stored (post/redirect/get: reloading the page
+    never sends the form again)."""
     try:
         if action == "urge":
             created = actions.urge(
@@ -368,9 +405,8 @@ def act(
             body=_body(session, principal, action, form),
         )
     except DomainError as exc:
-        session.rollback()
-        return _detail_page(
-            request, session, principal, settings, order_id, error=exc.message, status=exc.status, form=form
+        return flash.refused(
+            session, user_id=principal.user_id, error=exc, url=f"/orders/{order_id}", values=dict(form)
         )
     done = action
     if action == "callback" and order.step == "pending_callback":

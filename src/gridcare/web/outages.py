@@ -27,24 +27,19 @@ from gridcare.models import (
     Substation,
     TransformerArea,
     Unit,
-    User,
-    UserRole,
     Village,
     WorkOrder,
 )
 from gridcare.models.types import utcnow
 from gridcare.notify.outbox import delivery_status
 from gridcare.org.repository import list_units
-from gridcare.outages import frequent, notices, reliability, repository, service, trouble
-from gridcare.outages.schemas import (
-    KIND_NAMES,
-    STATUS_NAMES,
-    AnnounceBody,
-    OutageCreate,
-    OutageScope,
-)
+from gridcare.outages import approvals, frequent, notices, reliability, repository, service, trouble
+from gridcare.outages.schemas import KIND_NAMES, STATUS_NAMES, OutageCreate, OutageScope, ShortNoticeBody
+from gridcare.params import MAX_DAY, MIN_DAY, IdPath
+from gridcare.web import flash
 from gridcare.web.base import FormDep, WebPrincipalDep, render
 from gridcare.web.forms import optional_date, optional_int, parse
+from gridcare.workorders.repository import user_names as repository_user_names
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
@@ -70,31 +65,25 @@ def _grid_choices(session: Session, principal: Principal) -> dict[str, Any]:
         .where(BranchSwitch.feeder_id.in_([f[0] for f in feeders]))
         .order_by(BranchSwitch.code)
     ).all()
-    approvers = session.execute(
-        select(User.id, User.display_name)
-        .where(
-            User.is_active,
-            User.id.in_(select(UserRole.user_id).where(UserRole.role.in_(("manager", "admin")))),
-        )
-        .order_by(User.display_name)
-    ).all()
-    return {"feeders": feeders, "switches": switches, "approvers": approvers}
+    return {"feeders": feeders, "switches": switches}
 
 
-def _area_ids(session: Session, codes: str) -> list[int]:
+def _area_ids(session: Session, principal: Principal, codes: str) -> list[int]:
     wanted = [c.strip() for c in codes.replace("，", ",").replace(" ", ",").split(",") if c.strip()]
     if not wanted:
         return []
     found = dict(
         session.execute(
-            select(TransformerArea.code, TransformerArea.id).where(TransformerArea.code.in_(wanted))
+            select(TransformerArea.code, TransformerArea.id).where(
+                TransformerArea.code.in_(wanted), principal.in_scope(TransformerArea.station_id)
+            )
         ).all()
     )
     missing = [c for c in wanted if c not in found]
     if missing:
         raise InvalidInput(
-            f"台区编号不存在：{'、'.join(missing)}",
-            details=[{"field": "transformer_areas", "reason": "不存在"}],
+            f"台区编号不存在或不在您的权限范围内：{'、'.join(missing[:20])}",
+            details=[{"field": "transformer_areas", "reason": "不存在或不在您的权限范围内"}],
         )
     return [found[c] for c in wanted]
 
@@ -112,15 +101,18 @@ def _local(value: str | None, label: str) -> datetime:
 def outage_list(request: Request, session: SessionDep, principal: WebPrincipalDep) -> HTMLResponse:
     query = request.query_params
     today = utcnow().astimezone(BEIJING).date()
-    month = optional_date(
-        (query.get("month") or "") + "-01" if query.get("month") else None, "月份"
-    ) or today.replace(day=1)
-    first = month.replace(day=1)
+    try:
+        month = optional_date((query.get("month") or "") + "-01" if query.get("month") else None, "月份")
+    except InvalidInput:
+        month = None
+    first = (month or today).replace(day=1)
+    if not MIN_DAY <= first <= MAX_DAY.replace(day=1):
+        first = today.replace(day=1)
     days = _calendar.monthrange(first.year, first.month)[1]
     start = datetime.combine(first, time(), tzinfo=BEIJING)
     end = start + timedelta(days=days)
-    status = query.get("status") or None
-    kind = query.get("kind") or None
+    status = query.get("status") if query.get("status") in STATUS_NAMES else None
+    kind = query.get("kind") if query.get("kind") in KIND_NAMES else None
     page = max(optional_int(query.get("page"), "页码") or 1, 1)
     rows = repository.list_outages(
         session,
@@ -159,6 +151,7 @@ def outage_list(request: Request, session: SessionDep, principal: WebPrincipalDe
             "values": {"status": status or "", "kind": kind or "", "month": first.strftime("%Y-%m")},
             "kinds": KIND_NAMES,
             "statuses": STATUS_NAMES,
+            "can_plan": principal.has_any(*service.EDIT_ROLES),
         },
     )
 
@@ -166,10 +159,22 @@ def outage_list(request: Request, session: SessionDep, principal: WebPrincipalDe
 @router.get("/outages/new", response_class=HTMLResponse)
 def outage_form(request: Request, session: SessionDep, principal: WebPrincipalDep) -> HTMLResponse:
     principal.require(*service.EDIT_ROLES, action="登记停电")
+    refused = flash.take(session, request, user_id=principal.user_id)
+    form: dict[str, Any] = dict(refused.values) if refused else {"kind": "planned"}
     return render(
         request,
         "outage_new.html",
-        {"form": {"kind": "planned"}, "kinds": KIND_NAMES, **_grid_choices(session, principal)},
+        {
+            "form": form,
+            "form_feeders": [int(x) for x in form.get("feeders", []) if str(x).isdigit()],
+            "form_switches": [int(x) for x in form.get("branch_switches", []) if str(x).isdigit()],
+            "kinds": KIND_NAMES,
+            "can_plan": True,
+            "error": refused.error if refused else None,
+            "details": refused.details if refused else [],
+            **_grid_choices(session, principal),
+        },
+        status=refused.status if refused else 200,
     )
 
 
@@ -177,10 +182,16 @@ def outage_form(request: Request, session: SessionDep, principal: WebPrincipalDe
 def outage_create(
     request: Request, session: SessionDep, principal: WebPrincipalDep, settings: SettingsDep, form: FormDep
 ) -> Response:
-    """ "预览" shows what the outage would reach; "保存" saves it (a fault is published at once)."""
+    """ "预览" shows what the outage would reach; "保存" saves it (a fault is published at once). A
+    refused save goes back to the form with the reason and what was typed (post/redirect/get)."""
     principal.require(*service.EDIT_ROLES, action="登记停电")
     raw = request.state.raw_form
-    context: dict[str, Any] = {"form": form, "kinds": KIND_NAMES, **_grid_choices(session, principal)}
+    context: dict[str, Any] = {
+        "form": form,
+        "kinds": KIND_NAMES,
+        "can_plan": True,
+        **_grid_choices(session, principal),
+    }
     context["form_feeders"] = [int(x) for x in raw.getlist("feeders") if str(x).isdigit()]
     context["form_switches"] = [int(x) for x in raw.getlist("branch_switches") if str(x).isdigit()]
     try:
@@ -189,7 +200,7 @@ def outage_create(
             {
                 "feeders": context["form_feeders"],
                 "branch_switches": context["form_switches"],
-                "transformer_areas": _area_ids(session, form.get("transformer_areas", "")),
+                "transformer_areas": _area_ids(session, principal, form.get("transformer_areas", "")),
             },
         )
         context["preview"] = service.preview(session, principal=principal, scope=scope)
@@ -211,34 +222,63 @@ def outage_create(
             outage = service.create(session, principal=principal, settings=settings, data=data)
             return RedirectResponse(f"/outages/{outage.id}?done=create", status_code=303)
     except DomainError as exc:
-        session.rollback()
-        context["error"] = exc.message
-        context["details"] = exc.details
-        return render(request, "outage_new.html", context, status=exc.status)
+        values: dict[str, Any] = {
+            **form,
+            "feeders": context["form_feeders"],
+            "branch_switches": context["form_switches"],
+        }
+        return flash.refused(session, user_id=principal.user_id, error=exc, url="/outages/new", values=values)
     return render(request, "outage_new.html", context)
 
 
-def _detail(
-    request: Request,
-    session: Session,
-    principal: Principal,
-    outage_id: int,
-    *,
-    error: str | None = None,
-    status: int = 200,
-) -> HTMLResponse:
+DONE = {
+    "create": "已保存。",
+    "announce": "已发布停电通知，通知正在发送。",
+    "short_notice": "不足通知期限发布申请已提交，等待批准人审批。",
+    "approve": "已批准该申请，申请人可以发布停电通知。",
+    "refuse": "已不予批准，申请人已收到通知。",
+    "start": "已登记开始停电。",
+    "confirm": "已确认故障停电，通知正在发送。",
+    "restore_time": "已调整预计复电时间并通知客户。",
+    "restore": "已登记复电，关联报修工单转入回访。",
+    "close": "已归档。",
+    "cancel": "已取消。",
+}
+
+
+def _detail(request: Request, session: Session, principal: Principal, outage_id: int) -> HTMLResponse:
     outage = service.get(session, principal=principal, outage_id=outage_id)
-    page = max(optional_int(request.query_params.get("page"), "页码") or 1, 1)
+    refused = flash.take(session, request, user_id=principal.user_id)
+    try:
+        page = max(optional_int(request.query_params.get("page"), "页码") or 1, 1)
+    except InvalidInput:
+        page = 1
     people = repository.affected_customers(
-        session, outage_id=outage.id, offset=(page - 1) * PAGE, limit=PAGE + 1
+        session, principal=principal, outage_id=outage.id, offset=(page - 1) * PAGE, limit=PAGE + 1
     )
     orders = session.scalars(
-        select(WorkOrder).where(WorkOrder.outage_id == outage.id).order_by(WorkOrder.id)
+        select(WorkOrder)
+        .where(WorkOrder.outage_id == outage.id, principal.in_scope(WorkOrder.station_id))
+        .order_by(WorkOrder.id)
     ).all()
     changes = session.scalars(
         select(OutageTimeChange).where(OutageTimeChange.outage_id == outage.id).order_by(OutageTimeChange.id)
     ).all()
-    approver = session.get(User, outage.short_notice_approver_id) if outage.short_notice_approver_id else None
+    may_act = service.may_act(session, principal, outage)
+    request_ = approvals.latest(session, outage.id)
+    names = repository_user_names(
+        session,
+        {
+            i
+            for i in (
+                outage.short_notice_approver_id,
+                request_.approver_id if request_ else None,
+                request_.requested_by_id if request_ else None,
+            )
+            if i
+        },
+    )
+    done = request.query_params.get("done", "")
     return render(
         request,
         "outage_detail.html",
@@ -252,19 +292,36 @@ def _detail(
             "page": page,
             "orders": orders,
             "changes": changes,
-            "approver": approver.display_name if approver else None,
-            "approvers": _grid_choices(session, principal)["approvers"],
+            "names": names,
+            "approval": request_,
+            "approval_names": approvals.STATUS_NAMES,
+            "approvers": approvals.candidates(session, outage=outage, requester=principal)
+            if may_act and outage.status == "planned"
+            else [],
+            "needs_notice": service.notice_period(outage) is not None,
+            "decide": request_ is not None
+            and request_.status == "pending"
+            and request_.approver_id == principal.user_id,
+            "may_act": may_act,
+            "can_plan": principal.has_any(*service.EDIT_ROLES),
             "sees_phones": principal.sees_phones,
-            "error": error,
+            "error": refused.error if refused else None,
+            "form": refused.values if refused else {},
+            "message": None if refused else DONE.get(done),
         },
-        status=status,
+        status=refused.status if refused else 200,
     )
 
 
 @router.get("/outages/watch", response_class=HTMLResponse)
 def watch_page(request: Request, session: SessionDep, principal: WebPrincipalDep) -> HTMLResponse:
     return render(
-        request, "outage_watch.html", {"watched": frequent.watch_list(session, principal=principal)}
+        request,
+        "outage_watch.html",
+        {
+            "watched": frequent.watch_list(session, principal=principal),
+            "can_plan": principal.has_any(*service.EDIT_ROLES),
+        },
     )
 
 
@@ -272,13 +329,19 @@ def watch_page(request: Request, session: SessionDep, principal: WebPrincipalDep
 def reliability_page(request: Request, session: SessionDep, principal: WebPrincipalDep) -> HTMLResponse:
     query = request.query_params
     today = utcnow().astimezone(BEIJING).date()
-    start = optional_date(query.get("from"), "起始日期") or today.replace(month=1, day=1)
-    end = optional_date(query.get("to"), "截止日期") or today
+    start, end = today.replace(month=1, day=1), today
     rows: list[dict[str, Any]] = []
     error = None
-    if end < start:
+    try:
+        start = optional_date(query.get("from"), "起始日期") or start
+        end = optional_date(query.get("to"), "截止日期") or end
+    except InvalidInput as exc:
+        error = exc.message
+    if error is None and end < start:
         error = "截止日期早于起始日期"
-    else:
+    elif error is None and (end - start).days > 3660:
+        error = "统计期间最长为十年"
+    if error is None:
         begin = datetime.combine(start, time(), tzinfo=BEIJING)
         stop = datetime.combine(end + timedelta(days=1), time(), tzinfo=BEIJING)
         for unit in list_units(session, principal=principal):
@@ -289,20 +352,29 @@ def reliability_page(request: Request, session: SessionDep, principal: WebPrinci
     return render(
         request,
         "outage_reliability.html",
-        {"rows": rows, "values": {"from": start.isoformat(), "to": end.isoformat()}, "error": error},
+        {
+            "rows": rows,
+            "values": {"from": start.isoformat(), "to": end.isoformat()},
+            "error": error,
+            "can_plan": principal.has_any(*service.EDIT_ROLES),
+        },
     )
 
 
 @router.get("/outages/{outage_id}", response_class=HTMLResponse)
 def outage_detail(
-    request: Request, outage_id: int, session: SessionDep, principal: WebPrincipalDep
+    request: Request, outage_id: IdPath, session: SessionDep, principal: WebPrincipalDep
 ) -> HTMLResponse:
     return _detail(request, session, principal, outage_id)
 
 
 @router.get("/outages/{outage_id}/board", response_class=HTMLResponse)
 def board_notice(
-    request: Request, outage_id: int, session: SessionDep, principal: WebPrincipalDep, settings: SettingsDep
+    request: Request,
+    outage_id: IdPath,
+    session: SessionDep,
+    principal: WebPrincipalDep,
+    settings: SettingsDep,
 ) -> HTMLResponse:
     """The printable notice for the village boards (村务公开栏), one page per village it reaches."""
     outage = service.get(session, principal=principal, outage_id=outage_id)
@@ -310,7 +382,7 @@ def board_notice(
         select(Village.name, func.count(OutageCustomer.customer_id))
         .join(Customer, Customer.village_id == Village.id)
         .join(OutageCustomer, OutageCustomer.customer_id == Customer.id)
-        .where(OutageCustomer.outage_id == outage.id)
+        .where(OutageCustomer.outage_id == outage.id, principal.in_scope(Customer.station_id))
         .group_by(Village.name)
         .order_by(Village.name)
     ).all()
@@ -332,32 +404,60 @@ def board_notice(
 @router.post("/outages/{outage_id}/act/{action}", response_class=HTMLResponse)
 def outage_act(
     request: Request,
-    outage_id: int,
+    outage_id: IdPath,
     action: str,
     session: SessionDep,
     principal: WebPrincipalDep,
     settings: SettingsDep,
     form: FormDep,
 ) -> Response:
-    """One form per action; success returns to the page, a refusal shows its reason, nothing stored."""
+    """One form per action; success returns to the page with a note, a refusal shows its reason and
+    what was typed there (post/redirect/get: reloading never sends the form again)."""
     try:
         version = optional_int(form.get("version"), "版本") or 0
         now = utcnow()
         if action == "announce":
-            approver = form.get("short_notice_approver_id")
-            body = AnnounceBody(
-                version=version,
-                short_notice_reason=form.get("short_notice_reason") or None,
-                short_notice_approver_id=optional_int(approver, "批准人"),
-            )
             service.announce(
-                session, principal=principal, settings=settings, outage_id=outage_id, body=body, now=now
+                session, principal=principal, settings=settings, outage_id=outage_id, version=version, now=now
+            )
+        elif action == "short_notice":
+            body = parse(
+                ShortNoticeBody,
+                {
+                    "approver_id": form.get("approver_id") or None,
+                    "reason": form.get("short_notice_reason", ""),
+                },
+            )
+            service.request_short_notice(
+                session,
+                principal=principal,
+                outage_id=outage_id,
+                approver_id=body.approver_id,
+                reason=body.reason,
+                now=now,
+            )
+        elif action in ("approve", "refuse"):
+            service.get(session, principal=principal, outage_id=outage_id)
+            approvals.decide(
+                session,
+                principal=principal,
+                approval_id=optional_int(form.get("approval_id"), "审批申请") or 0,
+                approve=action == "approve",
+                note=form.get("note") or None,
+                now=now,
             )
         elif action == "start":
             service.start(session, principal=principal, outage_id=outage_id, version=version, now=now)
         elif action == "confirm":
             trouble.confirm(
-                session, principal=principal, settings=settings, outage_id=outage_id, version=version, now=now
+                session,
+                principal=principal,
+                settings=settings,
+                outage_id=outage_id,
+                version=version,
+                cause=form.get("cause", ""),
+                expected_restore_at=_local(form.get("expected_restore_at"), "预计复电时间"),
+                now=now,
             )
         elif action == "restore_time":
             service.change_restore_time(
@@ -378,11 +478,19 @@ def outage_act(
             service.close(session, principal=principal, outage_id=outage_id, version=version)
         elif action == "cancel":
             service.cancel(
-                session, principal=principal, settings=settings, outage_id=outage_id, version=version, now=now
+                session,
+                principal=principal,
+                settings=settings,
+                outage_id=outage_id,
+                version=version,
+                reason=form.get("reason", ""),
+                confirmed=form.get("confirm") == "1",
+                now=now,
             )
         else:
             raise NotFound(f"没有“{action}”这项操作")
     except DomainError as exc:
-        session.rollback()
-        return _detail(request, session, principal, outage_id, error=exc.message, status=exc.status)
+        return flash.refused(
+            session, user_id=principal.user_id, error=exc, url=f"/outages/{outage_id}", values=dict(form)
+        )
     return RedirectResponse(f"/outages/{outage_id}?done={action}", status_code=303)

@@ -1,20 +1,30 @@
-"""Signing in and out, the front door, and the health check."""
+"""Signing in and out, the front door, and the health check.
+
+The sign-in form carries a CSRF token too: a random value in a short-lived cookie, and its signature
+in the form, so another site cannot sign a browser in under an account of its choosing."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from sqlalchemy import text
 
-from gridcare.auth.service import authenticate
-from gridcare.auth.tokens import issue_token, read_token
-from gridcare.errors import AuthenticationFailed, TooManyAttempts
-from gridcare.http import SessionDep, SettingsDep
-from gridcare.web.base import COOKIE, FormDep, render
+from gridcare.auth.service import sign_in, sign_out
+from gridcare.auth.tokens import device_mark, device_user, issue_token, read_token
+from gridcare.errors import AuthenticationFailed, DomainError, InvalidInput, PermissionDenied
+from gridcare.http import FactoryDep, SessionDep, SettingsDep, client_address
+from gridcare.web import flash
+from gridcare.web.base import COOKIE, FormDep, WebPrincipalDep, render
 
 router = APIRouter(include_in_schema=False)
+
+LOGIN_COOKIE = "gridcare_login"
+DEVICE_COOKIE = "gridcare_device"
 
 
 def _safe_next(url: str | None) -> str:
@@ -22,6 +32,10 @@ def _safe_next(url: str | None) -> str:
     if url and url.startswith("/") and not url.startswith("//") and "\\" not in url:
         return url
     return "/workbench"
+
+
+def _login_csrf(nonce: str, secret: str) -> str:
+    return hmac.new(secret.encode(), b"login:" + nonce.encode(), hashlib.sha256).hexdigest()[:40]
 
 
 @router.get("/", response_class=RedirectResponse)
@@ -37,51 +51,93 @@ def front_door(request: Request, settings: SettingsDep) -> RedirectResponse:
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request, next: str | None = None) -> HTMLResponse:
-    return render(request, "login.html", {"next": _safe_next(next), "username": ""})
+def login_page(
+    request: Request, session: SessionDep, settings: SettingsDep, next: str | None = None
+) -> HTMLResponse:
+    nonce = request.cookies.get(LOGIN_COOKIE) or ""
+    fresh = len(nonce) != 32
+    if fresh:
+        nonce = secrets.token_hex(16)
+    refused = flash.take(session, request, user_id=None)
+    response = render(
+        request,
+        "login.html",
+        {
+            "next": _safe_next(next),
+            "username": (refused.values.get("username", "") if refused else ""),
+            "login_csrf": _login_csrf(nonce, settings.resolved_secret_key()),
+            "error": refused.error if refused else None,
+        },
+        status=refused.status if refused else 200,
+    )
+    if refused and refused.retry_after:
+        response.headers["Retry-After"] = str(refused.retry_after)
+    if fresh:
+        response.set_cookie(
+            LOGIN_COOKIE,
+            nonce,
+            max_age=12 * 3600,
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+        )
+    return response
 
 
 @router.post("/login", response_class=HTMLResponse)
 def login_submit(
     request: Request,
     session: SessionDep,
+    factory: FactoryDep,
     settings: SettingsDep,
     username: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/workbench",
+    csrf: Annotated[str, Form(alias="_csrf")] = "",
 ) -> Response:
-    context = {"next": _safe_next(next), "username": username}
-    if not username.strip() or not password:
-        return render(request, "login.html", {**context, "error": "请输入用户名和密码"}, status=422)
-    client_ip = request.client.host if request.client else None
+    target = _safe_next(next)
+    back = f"/login?next={target}"
+    secret = settings.resolved_secret_key()
+    nonce = request.cookies.get(LOGIN_COOKIE, "")
     try:
-        user = authenticate(
-            session, username=username.strip(), password=password, client_ip=client_ip, settings=settings
+        if not nonce or not hmac.compare_digest(csrf, _login_csrf(nonce, secret)):
+            raise PermissionDenied("登录页面已过期，请重新输入用户名和密码")
+        if not username.strip() or not password:
+            raise InvalidInput("请输入用户名和密码")
+        signed = sign_in(
+            factory,
+            username=username,
+            password=password,
+            client_ip=client_address(request),
+            settings=settings,
+            kind="web",
+            device_user_id=device_user(request.cookies.get(DEVICE_COOKIE), secret=secret),
         )
-    except TooManyAttempts as exc:
-        response = render(request, "login.html", {**context, "error": exc.message}, status=429)
-        response.headers["Retry-After"] = str(exc.retry_after)
-        return response
-    if user is None:
-        session.commit()  # the failure counts towards the limit
-        return render(request, "login.html", {**context, "error": "用户名或密码错误"}, status=401)
+    except DomainError as exc:
+        return flash.refused(session, user_id=None, error=exc, url=back, values={"username": username[:64]})
     token = issue_token(
-        user_id=user.id, secret=settings.resolved_secret_key(), minutes=settings.token_minutes
+        user_id=signed.user.id, session_id=signed.session_id, secret=secret, minutes=settings.token_minutes
     )
-    redirect = RedirectResponse(_safe_next(next), status_code=303)
+    redirect = RedirectResponse(target, status_code=303)
+    secure = request.url.scheme == "https"
     redirect.set_cookie(
-        COOKIE,
-        token,
-        max_age=settings.token_minutes * 60,
+        COOKIE, token, max_age=settings.token_minutes * 60, httponly=True, samesite="lax", secure=secure
+    )
+    redirect.set_cookie(
+        DEVICE_COOKIE,
+        device_mark(user_id=signed.user.id, secret=secret, days=settings.login_trusted_days),
+        max_age=settings.login_trusted_days * 86400,
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=secure,
     )
     return redirect
 
 
 @router.post("/logout")
-def logout(_: FormDep) -> RedirectResponse:
+def logout(_: FormDep, session: SessionDep, principal: WebPrincipalDep) -> RedirectResponse:
+    """Ends the session itself: the old cookie no longer signs anyone in."""
+    sign_out(session, principal=principal)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE)
     return response

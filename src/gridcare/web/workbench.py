@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from gridcare.http import SessionDep
 from gridcare.models.enums import Role
 from gridcare.models.types import utcnow
+from gridcare.outages import approvals
 from gridcare.web.base import WebPrincipalDep, load_labels, render
 from gridcare.workorders import repository
 from gridcare.workorders.defaults import OPEN_STEPS
@@ -82,5 +83,8 @@ def workbench(request: Request, session: SessionDep, principal: WebPrincipalDep)
             "orders": orders,
             "queue_title": queue_title,
             "labels": load_labels(session),
+            "approvals": approvals.pending_for(session, principal=principal)
+            if principal.has_any(*approvals.APPROVER_ROLES)
+            else [],
         },
     )

@@ -208,7 +208,8 @@ def _reply(session: Session, order: WorkOrder, body: Any, **kw: Any) -> None:
     assert isinstance(body, ReplyBody)
     to_step = _target(session, order, "reply")
     order.reply = body.reply
-    _move(session, order, "reply", to_step, note=body.note, **kw)
+    # The reply is kept in its event: a reply sent back by review and written again keeps both.
+    _move(session, order, "reply", to_step, note=body.note, data={"reply": body.reply}, **kw)
     # 副工单 merged into this one are answered by the same reply and go on to their own review.
     for sub in session.scalars(
         select(WorkOrder).where(WorkOrder.main_order_id == order.id, WorkOrder.step == "merged")
@@ -219,7 +220,7 @@ def _reply(session: Session, order: WorkOrder, body: Any, **kw: Any) -> None:
             sub,
             "follow_main",
             _target(session, sub, "follow_main"),
-            data={"main_order": order.number},
+            data={"main_order": order.number, "reply": body.reply},
             **kw,
         )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Response
@@ -13,6 +13,7 @@ from gridcare.http import PrincipalDep, SessionDep, SettingsDep
 from gridcare.models import WorkOrder
 from gridcare.models.types import utcnow
 from gridcare.paging import Page, PageDep, page_of
+from gridcare.params import DayQuery, IdPath, IdQuery
 from gridcare.workorders import actions, repository, service
 from gridcare.workorders.schemas import (
     CallbackBody,
@@ -53,7 +54,9 @@ def create_order(
     session: SessionDep,
     principal: PrincipalDep,
     settings: SettingsDep,
-    idempotency_key: Annotated[str | None, Header(description="重试同一请求时保持不变，不会重复建单")] = None,
+    idempotency_key: Annotated[
+        str | None, Header(max_length=64, description="重试同一请求时保持不变，不会重复建单（仅对本人有效）")
+    ] = None,
 ) -> WorkOrderRead:
     if idempotency_key and not data.idempotency_key:
         data.idempotency_key = idempotency_key
@@ -70,13 +73,13 @@ def list_orders(
     paging: PageDep,
     business_type: str | None = None,
     category: Annotated[str | None, Query(description="分类代码，上级代码包含下级")] = None,
-    unit_id: Annotated[int | None, Query(description="县公司或供电所（含下级）")] = None,
+    unit_id: Annotated[IdQuery, Query(description="县公司或供电所（含下级）")] = None,
     step: str | None = None,
     overdue: bool | None = None,
     due_soon: bool | None = None,
-    created_from: Annotated[date | None, Query(description="受理日期起（北京时间，含）")] = None,
-    created_to: Annotated[date | None, Query(description="受理日期止（北京时间，含）")] = None,
-    customer_id: int | None = None,
+    created_from: Annotated[DayQuery, Query(description="受理日期起（北京时间，含）")] = None,
+    created_to: Annotated[DayQuery, Query(description="受理日期止（北京时间，含）")] = None,
+    customer_id: IdQuery = None,
     mine: Annotated[bool, Query(description="只看我处理的")] = False,
     q: Annotated[str | None, Query(description="工单编号或受理内容片段")] = None,
     calendar_missing: bool | None = None,
@@ -113,19 +116,19 @@ def list_orders(
 
 
 @router.get("/workorders/{order_id}", response_model=WorkOrderRead, summary="工单详情")
-def get_order(order_id: int, session: SessionDep, principal: PrincipalDep) -> WorkOrderRead:
+def get_order(order_id: IdPath, session: SessionDep, principal: PrincipalDep) -> WorkOrderRead:
     return to_read(service.get_scoped(session, principal=principal, order_id=order_id), principal)
 
 
 @router.get("/workorders/{order_id}/timeline", response_model=list[EventRead], summary="工单流转记录")
-def get_timeline(order_id: int, session: SessionDep, principal: PrincipalDep) -> list[EventRead]:
+def get_timeline(order_id: IdPath, session: SessionDep, principal: PrincipalDep) -> list[EventRead]:
     order = service.get_scoped(session, principal=principal, order_id=order_id)
     return [EventRead.model_validate(e) for e in repository.timeline(session, order.id)]
 
 
 def _action(name: str, body_type: type[Versioned], summary: str) -> None:
     def endpoint(
-        order_id: int,
+        order_id: IdPath,
         body: Versioned,
         session: SessionDep,
         principal: PrincipalDep,
@@ -163,7 +166,7 @@ _action("merge", MergeBody, "合并为副工单（故障报修，同一故障点
     "/workorders/{order_id}/urge", response_model=WorkOrderRead, status_code=201, summary="催办：生成催办工单"
 )
 def urge_order(
-    order_id: int,
+    order_id: IdPath,
     body: UrgeBody,
     response: Response,
     session: SessionDep,

@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from gridcare.auth.principal import Principal
-from gridcare.calendar import beijing_midnight
+from gridcare.calendar import BEIJING, beijing_midnight
 from gridcare.models import Notification, Unit, User, WorkOrder, WorkOrderEvent
 from gridcare.workorders.defaults import OPEN_STEPS
 
@@ -175,6 +175,7 @@ def queue(
 
 
 EXPORT_COLUMNS = (
+    WorkOrder.id,
     WorkOrder.number,
     WorkOrder.business_type,
     WorkOrder.category,
@@ -217,6 +218,48 @@ def export_rows(
         .execution_options(yield_per=2000)
     )
     yield from session.execute(stmt)
+
+
+# Events whose words belong in an order's record: replies, review notes, callbacks, returns.
+HISTORY_ACTIONS = {
+    "reply": "回单",
+    "follow_main": "随主工单回单",
+    "outage_restored": "停电复电回复",
+    "resolve": "当场解答",
+    "review_pass": "审核通过",
+    "review_back": "审核退回",
+    "return": "退单",
+    "callback": "回访",
+    "callback_attempt": "回访未联系上",
+}
+
+
+def history_texts(session: Session, order_ids: Sequence[int]) -> dict[int, str]:
+    """Per order, every reply, review note, return and callback in order, one line each (exports)."""
+    lines: dict[int, list[str]] = {}
+    if not order_ids:
+        return {}
+    rows = session.execute(
+        select(
+            WorkOrderEvent.order_id,
+            WorkOrderEvent.at,
+            WorkOrderEvent.action,
+            WorkOrderEvent.note,
+            WorkOrderEvent.data,
+        )
+        .where(WorkOrderEvent.order_id.in_(order_ids), WorkOrderEvent.action.in_(HISTORY_ACTIONS))
+        .order_by(WorkOrderEvent.order_id, WorkOrderEvent.id)
+    )
+    for order_id, at, action, note, data in rows:
+        data = data or {}
+        words = [
+            str(w) for w in (data.get("reply"), data.get("reason_name"), data.get("correction"), note) if w
+        ]
+        if not words and action not in ("review_pass", "callback"):
+            continue
+        when = at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+        lines.setdefault(order_id, []).append(f"{when} {HISTORY_ACTIONS[action]}：{'；'.join(words) or '—'}")
+    return {k: "\n".join(v) for k, v in lines.items()}
 
 
 def related(session: Session, *, principal: Principal, order: WorkOrder) -> Sequence[WorkOrder]:

@@ -28,7 +28,9 @@ class WorkOrderCreate(BaseModel):
     village_code: str | None = None
     transformer_area_code: str | None = None
     fault_point: str | None = Field(default=None, max_length=100, description="故障点（合并抢修工单用）")
-    idempotency_key: str | None = Field(default=None, max_length=100)
+    idempotency_key: str | None = Field(
+        default=None, max_length=64, description="幂等键：同一用户重试同一请求时保持不变（仅对本人有效）"
+    )
 
     @field_validator("contact_phone", "phone", mode="before")
     @classmethod
@@ -81,7 +83,7 @@ class MergeBody(Versioned):
 class UrgeBody(BaseModel):
     content: str = Field(min_length=2, max_length=4000)
     channel: str = "phone_95598"
-    idempotency_key: str | None = Field(default=None, max_length=100)
+    idempotency_key: str | None = Field(default=None, max_length=64)
 
 
 class WorkOrderRead(BaseModel):

@@ -96,7 +96,9 @@ def _find_customer(session: Session, principal: Principal, data: WorkOrderCreate
     if data.account_no:
         found = session.scalar(stmt.where(Customer.account_no == data.account_no))
         if found is None:
-            raise InvalidInput(f"户号 {data.account_no} 不存在", details=[{"field": "account_no"}])
+            raise InvalidInput(
+                f"户号 {data.account_no} 不存在或不在您的权限范围内", details=[{"field": "account_no"}]
+            )
         return found
     if data.phone:
         matches = session.scalars(
@@ -125,17 +127,27 @@ def _route(session: Session, principal: Principal, data: WorkOrderCreate, custom
         area = session.get(TransformerArea, customer.transformer_area_id)
         village = session.get(Village, customer.village_id) if customer.village_id else None
     elif data.transformer_area_code:
+        # Another station's 台区 (or village) answers exactly like a missing one.
         area = session.scalar(
-            select(TransformerArea).where(TransformerArea.code == data.transformer_area_code)
+            select(TransformerArea).where(
+                TransformerArea.code == data.transformer_area_code,
+                principal.in_scope(TransformerArea.station_id),
+            )
         )
         if area is None:
             raise InvalidInput(
-                f"台区编号 {data.transformer_area_code} 不存在", details=[{"field": "transformer_area_code"}]
+                f"台区编号 {data.transformer_area_code} 不存在或不在您的权限范围内",
+                details=[{"field": "transformer_area_code"}],
             )
     if village is None and data.village_code:
-        village = session.scalar(select(Village).where(Village.code == data.village_code))
+        village = session.scalar(
+            select(Village).where(Village.code == data.village_code, principal.in_scope(Village.station_id))
+        )
         if village is None:
-            raise InvalidInput(f"村/社区编号 {data.village_code} 不存在", details=[{"field": "village_code"}])
+            raise InvalidInput(
+                f"村/社区编号 {data.village_code} 不存在或不在您的权限范围内",
+                details=[{"field": "village_code"}],
+            )
     if village is None and area is not None and area.village_id:
         village = session.get(Village, area.village_id)
     if area is None and village is None:
@@ -246,8 +258,15 @@ def _mark_sensitive(
         )
 
 
-def by_idempotency_key(session: Session, key: str | None) -> WorkOrder | None:
-    return session.scalar(select(WorkOrder).where(WorkOrder.idempotency_key == key)) if key else None
+def scoped_key(principal: Principal, key: str | None) -> str | None:
+    """An idempotency key belongs to the user who sent it: another user's request with the same key is
+    a different request (it must never return someone else's order)."""
+    return f"{principal.user_id}:{key}" if key else None
+
+
+def by_idempotency_key(session: Session, principal: Principal, key: str | None) -> WorkOrder | None:
+    stored = scoped_key(principal, key)
+    return session.scalar(select(WorkOrder).where(WorkOrder.idempotency_key == stored)) if stored else None
 
 
 def create(
@@ -260,7 +279,7 @@ def create(
     now: datetime | None = None,
 ) -> Created:
     principal.require(*INTAKE_ROLES)
-    existing = by_idempotency_key(session, data.idempotency_key)
+    existing = by_idempotency_key(session, principal, data.idempotency_key)
     if existing is not None:
         return Created(existing, created=False)
     _validate(session, data)
@@ -276,7 +295,7 @@ def create(
         area_class = route.village.area_class if route.village is not None else "rural"
     order = WorkOrder(
         number=next_number(session, now),
-        idempotency_key=data.idempotency_key,
+        idempotency_key=scoped_key(principal, data.idempotency_key),
         business_type=data.business_type,
         category=data.category,
         complaint_level=data.complaint_level,
@@ -313,7 +332,7 @@ def create(
             session.add(order)
             session.flush()
     except IntegrityError:
-        existing = by_idempotency_key(session, data.idempotency_key)
+        existing = by_idempotency_key(session, principal, data.idempotency_key)
         if existing is not None:  # a concurrent retry of the same request won the race
             return Created(existing, created=False)
         raise

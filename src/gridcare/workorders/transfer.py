@@ -518,9 +518,11 @@ class _Importer:
                 at = row.times.get(name)
                 if at is None:
                     continue
-                data = (
-                    {"satisfaction": row.satisfaction} if action == "callback" and row.satisfaction else None
-                )
+                data: dict[str, Any] | None = None
+                if action == "callback" and row.satisfaction:
+                    data = {"satisfaction": row.satisfaction}
+                elif action == "reply" and values.get("reply"):
+                    data = {"reply": values["reply"]}
                 events.append(
                     (
                         values["number"],

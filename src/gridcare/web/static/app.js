@@ -57,6 +57,14 @@
   });
   document.addEventListener("change", function (e) {
     if (e.target.matches("select[data-type-select]")) showCategories(e.target);
+    if (e.target.matches("[data-autosubmit]") && e.target.form) e.target.form.requestSubmit();
+  });
+  // No inline handlers (the Content-Security-Policy allows scripts from this site only).
+  document.addEventListener("click", function (e) {
+    var el = e.target.closest ? e.target.closest("[data-print], [data-back]") : null;
+    if (!el) return;
+    if (el.hasAttribute("data-print")) { e.preventDefault(); window.print(); }
+    else if (el.hasAttribute("data-back") && window.history.length > 1) { e.preventDefault(); window.history.back(); }
   });
   document.addEventListener("keydown", function (e) {
     // Ctrl+Enter submits the form being typed in.
