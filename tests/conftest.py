@@ -27,6 +27,7 @@ from gridcare import migrate
 from gridcare.app import create_app
 from gridcare.config import Settings
 from gridcare.db import make_engine, make_session_factory
+from gridcare.server import uvicorn_options
 from tests.factories import World, build_world
 
 
@@ -100,6 +101,8 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         notice_file=tmp_path_factory.mktemp("notices") / "notices.jsonl",
         login_max_failures=5,
         login_window_seconds=300,
+        # Tests drive one user hard; the per-user rate limit has its own test (tests/test_http.py).
+        api_rate_per_minute=0,
     )
 
 
@@ -144,7 +147,8 @@ def _free_port() -> int:
 def serving(settings: Settings) -> Iterator[str]:
     """The application on these settings, served over real HTTP by uvicorn in a background thread."""
     port = _free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    options = {**uvicorn_options(settings), "log_level": "warning", "log_config": None}
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, **options)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -50,6 +50,7 @@ _HTTP_CODES = {
     401: "authentication_failed",
     403: "permission_denied",
     404: "not_found",
+    400: "bad_request",
     405: "method_not_allowed",
     413: "payload_too_large",
 }
@@ -127,8 +128,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     message = _HTTP_MESSAGES.get(exc.status_code, "请求无法处理")
     if _is_page(request):
-        return _error_page(request, exc.status_code, message)
-    return _error(exc.status_code, _HTTP_CODES.get(exc.status_code, "http_error"), message)
+        response = _error_page(request, exc.status_code, message)
+    else:
+        response = _error(exc.status_code, _HTTP_CODES.get(exc.status_code, "http_error"), message)
+    for name, value in (exc.headers or {}).items():  # e.g. Allow on 405
+        response.headers[name] = value
+    return response
 
 
 async def _out_of_range(request: Request, exc: Exception) -> Response:
@@ -151,7 +156,7 @@ async def _concurrent_change(request: Request, exc: Exception) -> Response:
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     """Anything else: logged (without request data), answered as a 500 in the usual shape."""
-    log.error("unexpected %s at %s %s", type(exc).__name__, request.method, request.url.path)
+    log.error("unexpected %s at %s %s", type(exc).__name__, request.method, request.url.path, exc_info=exc)
     message = "服务器内部错误，请稍后重试；如多次出现请联系系统管理员"
     if _is_page(request):
         return _error_page(request, 500, message)

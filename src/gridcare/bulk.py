@@ -3,10 +3,29 @@ PostgreSQL. Rows are tuples in `columns` order. Everything runs inside the calle
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, text
+
+
+def stored_value(dialect: str) -> Callable[[Any], Any]:
+    """What the driver is handed for a value of a bulk row, as the ORM's column types would store it:
+    aware datetimes as naive UTC text on SQLite (UTCDateTime), dicts as JSON text."""
+    sqlite = dialect == "sqlite"
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, datetime):
+            if sqlite:
+                return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+            return value
+        if isinstance(value, dict):
+            return json.dumps(value, ensure_ascii=False)
+        return value
+
+    return convert
 
 
 def insert_rows(

@@ -12,8 +12,6 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gridcare.errors import DomainError
-
 access_log = logging.getLogger("gridcare.access")
 # Digit runs as long as a phone, 户号 or ID number (record ids are at most 10 digits).
 _LONG_DIGITS = re.compile(r"\d{11,}[\dXx]*")
@@ -28,11 +26,6 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
 )
-
-
-class BodyTooLarge(DomainError):
-    code = "payload_too_large"
-    status = 413
 
 
 def _is_api(scope: Scope) -> bool:
@@ -68,9 +61,20 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+_NUL_MESSAGE = "请求中含有不允许的空字符（NUL）"
+
+
+def _has_nul(data: bytes) -> bool:
+    return b"\x00" in data or b"%00" in data or b"\\u0000" in data
+
+
 class BodyLimit:
-    """Refuse request bodies over `max_bytes` with 413: at once when Content-Length says so, and while
-    reading when the body arrives in chunks."""
+    """Refuse request bodies over `max_bytes` with 413, and NUL characters anywhere in the request
+    with 422 (no text field may hold one: PostgreSQL cannot store it, SQLite's full-text search cannot
+    read it). Both answers are given here, before the application parses anything.
+
+    Text bodies (JSON, forms, CSV) are read whole first — they are small — and checked; other bodies
+    (file uploads) stream through, counted, and are cut off with 413 when they grow too large."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -81,43 +85,95 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         limit = self.max_bytes
-        declared = dict(scope.get("headers", [])).get(b"content-length")
+        headers = dict(scope.get("headers", []))
+        declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _refuse(scope, send, self._message())
+            await _refuse(scope, send, self._message(), 413, "payload_too_large")
             return
+        raw_path = scope.get("raw_path") or scope.get("path", "").encode()
+        if _has_nul(scope.get("query_string", b"").lower()) or _has_nul(raw_path.lower()):
+            await _refuse(scope, send, _NUL_MESSAGE, 422, "invalid_input")
+            return
+        kind = headers.get(b"content-type", b"").lower()
+        if kind.startswith((b"application/json", b"application/x-www-form-urlencoded", b"text/")):
+            await self._whole(scope, receive, send)
+        else:
+            await self._streamed(scope, receive, send)
+
+    async def _whole(self, scope: Scope, receive: Receive, send: Send) -> None:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                await self.app(scope, _replay([message]), send)
+                return
+            body = message.get("body", b"")
+            size += len(body)
+            if size > self.max_bytes:
+                await _refuse(scope, send, self._message(), 413, "payload_too_large")
+                return
+            chunks.append(body)
+            if not message.get("more_body", False):
+                break
+        whole = b"".join(chunks)
+        if _has_nul(whole.lower()):
+            await _refuse(scope, send, _NUL_MESSAGE, 422, "invalid_input")
+            return
+        await self.app(scope, _replay([{"type": "http.request", "body": whole, "more_body": False}]), send)
+
+    async def _streamed(self, scope: Scope, receive: Receive, send: Send) -> None:
         seen = 0
+        cut = False
 
         async def counted() -> Message:
-            nonlocal seen
+            nonlocal seen, cut
+            if cut:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > limit:
-                    raise BodyTooLarge(self._message())
+                if seen > self.max_bytes:
+                    cut = True
+                    await _refuse(scope, send, self._message(), 413, "payload_too_large")
+                    return {"type": "http.disconnect"}
             return message
 
-        await self.app(scope, counted, send)
+        async def unless_cut(message: Message) -> None:
+            if not cut:  # the 413 has been sent: whatever the application answers is dropped
+                await send(message)
+
+        await self.app(scope, counted, unless_cut)
 
     def _message(self) -> str:
         return f"请求内容过大（上限 {self.max_bytes // 1024} KB）"
 
 
-async def _refuse(scope: Scope, send: Send, message: str) -> None:
+def _replay(messages: list[Message]) -> Receive:
+    queue = list(messages)
+
+    async def receive() -> Message:
+        if queue:
+            return queue.pop(0)
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
+async def _refuse(scope: Scope, send: Send, message: str, status: int, code: str) -> None:
     if _is_api(scope):
-        body = json.dumps(
-            {"error": {"code": "payload_too_large", "message": message}}, ensure_ascii=False
-        ).encode()
+        body = json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False).encode()
         kind = b"application/json"
     else:
         body = (
-            '<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>请求内容过大</title>'
-            f"<h1>请求内容过大</h1><p>{message}</p></html>"
+            '<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>请求有误</title>'
+            f"<h1>请求有误</h1><p>{message}</p></html>"
         ).encode()
         kind = b"text/html; charset=utf-8"
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode())],
         }
     )

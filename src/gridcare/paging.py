@@ -8,6 +8,8 @@ from typing import Annotated, Generic, TypeVar
 from fastapi import Depends, Query
 from pydantic import BaseModel
 
+from gridcare.params import MAX_PAGE
+
 T = TypeVar("T")
 
 
@@ -21,7 +23,7 @@ class Page(BaseModel, Generic[T]):
 class PageParams:
     def __init__(
         self,
-        page: Annotated[int, Query(ge=1, description="页码，从 1 开始")] = 1,
+        page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="页码，从 1 开始")] = 1,
         page_size: Annotated[int, Query(ge=1, le=200, description="每页条数")] = 20,
     ) -> None:
         self.page = page

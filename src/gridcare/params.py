@@ -4,11 +4,12 @@ an overflow deep in the database driver."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import Path, Query
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from gridcare.errors import InvalidInput
 
@@ -22,6 +23,27 @@ MAX_INSTANT = datetime(2199, 12, 31, tzinfo=UTC)
 RANGE_TEXT = f"{MIN_DAY.isoformat()} 至 {MAX_DAY.isoformat()}"
 
 
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_day(value: object) -> object:
+    """Only a written date (2026-10-01) or a date: not a number (Pydantic would read 0 as 1970-01-01)."""
+    if isinstance(value, str):
+        if not _ISO_DAY.fullmatch(value.strip()):
+            raise ValueError("日期应为 YYYY-MM-DD")
+        return value.strip()
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    raise ValueError("日期应为 YYYY-MM-DD")
+
+
+def _iso_instant(value: object) -> object:
+    """Only a written time (ISO 8601) or a datetime: not a number of seconds."""
+    if isinstance(value, (str, datetime)):
+        return value
+    raise ValueError("时间应为 ISO 8601 格式，如 2026-12-01T08:00:00+08:00")
+
+
 def _instant_in_range(value: datetime) -> datetime:
     if value.tzinfo is not None and not MIN_INSTANT <= value <= MAX_INSTANT:
         raise ValueError(f"时间须在 {RANGE_TEXT} 之间")
@@ -33,13 +55,15 @@ def _instant_in_range(value: datetime) -> datetime:
 
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-Day = Annotated[date, Field(ge=MIN_DAY, le=MAX_DAY)]
-Instant = Annotated[datetime, AfterValidator(_instant_in_range)]
+Day = Annotated[date, BeforeValidator(_iso_day), Field(ge=MIN_DAY, le=MAX_DAY)]
+Instant = Annotated[datetime, BeforeValidator(_iso_instant), AfterValidator(_instant_in_range)]
 Version = Annotated[int, Field(ge=1, le=MAX_ID, description="读取时的版本号（乐观锁）")]
 
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="编号")]
 IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
-DayQuery = Annotated[date | None, Query(ge=MIN_DAY, le=MAX_DAY)]
+DayQuery = Annotated[Day | None, Query()]
+# Pages of a list: as far as an offset the database can take.
+MAX_PAGE = 1_000_000
 
 
 def day_in_range(value: date, label: str) -> date:

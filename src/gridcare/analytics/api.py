@@ -7,10 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from gridcare.analytics import service
+from gridcare.apidocs import ERROR_RESPONSES
 from gridcare.http import PrincipalDep, SessionDep, SettingsDep
 from gridcare.params import Day
 
-router = APIRouter(prefix="/api/v1/reports", tags=["reports 报表"])
+router = APIRouter(prefix="/api/v1/reports", tags=["reports 报表"], responses=ERROR_RESPONSES)
 
 
 @router.get("/monitoring", summary="投诉监测报表（某期间、某单位）")

@@ -55,7 +55,7 @@ class CalendarFileError(ValueError):
 
 def parse_calendar_file(text: str) -> dict[int, list[tuple[date, bool, str]]]:
     """Exceptions per year: (day, is_workday, name). Raises CalendarFileError naming the line."""
-    rows = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    rows = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
     result: dict[int, list[tuple[date, bool, str]]] = {}
     seen: dict[date, int] = {}
     header_seen = False

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from gridcare.apidocs import ERROR_RESPONSES
 from gridcare.catalogs import service
 from gridcare.catalogs.service import CatalogItemCreate, CatalogItemRead, CatalogItemUpdate
 from gridcare.http import PrincipalDep, SessionDep
 
-router = APIRouter(prefix="/api/v1/catalogs", tags=["catalogs 目录"])
+router = APIRouter(prefix="/api/v1/catalogs", tags=["catalogs 目录"], responses=ERROR_RESPONSES)
 
 
 @router.get("", summary="目录种类")

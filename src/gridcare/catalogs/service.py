@@ -46,13 +46,13 @@ class CatalogItemCreate(BaseModel):
     code: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_]+$")
     name: str = Field(min_length=1, max_length=100)
     parent_code: str | None = None
-    sort: int = 0
+    sort: int = Field(default=0, ge=-100_000, le=100_000)
 
 
 class CatalogItemUpdate(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=100)
     active: bool | None = None
-    sort: int | None = None
+    sort: int | None = Field(default=None, ge=-100_000, le=100_000)
 
 
 def _kind(kind: str) -> str:

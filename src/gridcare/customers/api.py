@@ -6,13 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from gridcare.apidocs import ERROR_RESPONSES
 from gridcare.customers import repository, service
 from gridcare.customers.schemas import CustomerCreate, CustomerRead, CustomerUpdate
 from gridcare.http import PrincipalDep, SessionDep
 from gridcare.paging import Page, PageDep, page_of
 from gridcare.params import IdPath, IdQuery
 
-router = APIRouter(prefix="/api/v1/customers", tags=["customers 客户"])
+router = APIRouter(prefix="/api/v1/customers", tags=["customers 客户"], responses=ERROR_RESPONSES)
 
 
 @router.get("", response_model=Page[CustomerRead], summary="查找客户（户号、电话、姓名、地址）")

@@ -5,14 +5,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from itertools import islice
 
 from sqlalchemy import Connection, Engine, func, select, text, update
 from sqlalchemy.orm import Session
 
 from gridcare.auth.passwords import hash_password
-from gridcare.bulk import insert_rows, reset_sequences
+from gridcare.bulk import insert_rows, reset_sequences, stored_value
 from gridcare.config import Settings
 from gridcare.demo.customers import COLUMNS as CUSTOMER_COLUMNS
 from gridcare.demo.customers import customer_rows
@@ -119,12 +119,7 @@ def _load_history(
     version = version_in_force(session, now)
     if version is None:
         raise Conflict("没有时限策略：请先运行 gridcare db upgrade")
-    sqlite = conn.dialect.name == "sqlite"
-
-    def fmt(value: datetime) -> object:
-        if sqlite:
-            return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-        return value
+    fmt = stored_value(conn.dialect.name)
 
     units = {row[0]: row for row in province.rows["units"]}
     roles = {(uid, role) for uid, role in province.rows["user_roles"]}

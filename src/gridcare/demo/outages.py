@@ -13,7 +13,15 @@ from sqlalchemy.orm import Session
 
 from gridcare.auth.principal import SYSTEM
 from gridcare.config import Settings
-from gridcare.models import BranchSwitch, Feeder, Outage, OutageScopeItem, Substation
+from gridcare.models import (
+    BranchSwitch,
+    Customer,
+    Feeder,
+    Outage,
+    OutageScopeItem,
+    Substation,
+    TransformerArea,
+)
 from gridcare.outages import service
 from gridcare.outages.schemas import OutageCreate, OutageScope
 
@@ -114,8 +122,26 @@ def outage_history(
 
 def current_outages(session: Session, settings: Settings, *, now: datetime) -> int:
     """A fault on now, planned work announced for next week, and one planned still to announce."""
-    switches = session.scalars(select(BranchSwitch.id).order_by(BranchSwitch.id).limit(2)).all()
-    feeders = session.scalars(select(Feeder.id).order_by(Feeder.id).limit(3)).all()
+    # Only grid elements with customers behind them (a small demo leaves some feeders empty).
+    served = select(TransformerArea.id).where(
+        TransformerArea.id.in_(select(Customer.transformer_area_id).distinct())
+    )
+    switches = session.scalars(
+        select(BranchSwitch.id)
+        .where(
+            BranchSwitch.id.in_(
+                select(TransformerArea.branch_switch_id).where(TransformerArea.id.in_(served))
+            )
+        )
+        .order_by(BranchSwitch.id)
+        .limit(2)
+    ).all()
+    feeders = session.scalars(
+        select(Feeder.id)
+        .where(Feeder.id.in_(select(TransformerArea.feeder_id).where(TransformerArea.id.in_(served))))
+        .order_by(Feeder.id)
+        .limit(3)
+    ).all()
     if len(feeders) < 3:
         return 0
     made = 0

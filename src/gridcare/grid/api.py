@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from gridcare.apidocs import ERROR_RESPONSES
 from gridcare.errors import NotFound
 from gridcare.grid import repository
 from gridcare.grid.schemas import BranchSwitchRead, FeederRead, SubstationRead, TransformerAreaRead
@@ -13,7 +14,7 @@ from gridcare.http import PrincipalDep, SessionDep
 from gridcare.paging import Page, PageDep, page_of
 from gridcare.params import IdPath, IdQuery
 
-router = APIRouter(prefix="/api/v1", tags=["grid 电网"])
+router = APIRouter(prefix="/api/v1", tags=["grid 电网"], responses=ERROR_RESPONSES)
 
 
 @router.get("/substations", response_model=Page[SubstationRead], summary="变电站")

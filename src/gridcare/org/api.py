@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from gridcare.apidocs import ERROR_RESPONSES
 from gridcare.errors import NotFound
 from gridcare.http import PrincipalDep, SessionDep
 from gridcare.org import repository
@@ -13,7 +14,7 @@ from gridcare.org.schemas import UnitRead, VillageRead
 from gridcare.paging import Page, PageDep, page_of
 from gridcare.params import IdPath, IdQuery
 
-router = APIRouter(prefix="/api/v1", tags=["org 组织"])
+router = APIRouter(prefix="/api/v1", tags=["org 组织"], responses=ERROR_RESPONSES)
 
 
 @router.get("/units", response_model=list[UnitRead], summary="单位列表（本单位及下级）")

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gridcare.apidocs import ERROR_RESPONSES
 from gridcare.auth.masking import mask_phone
 from gridcare.auth.principal import Principal
 from gridcare.calendar import BEIJING
@@ -34,9 +35,9 @@ from gridcare.outages.schemas import (
     VersionBody,
 )
 from gridcare.paging import Page, PageDep, page_of
-from gridcare.params import Day, DayQuery, IdPath, IdQuery, Instant
+from gridcare.params import MAX_ID, Day, DayQuery, IdPath, IdQuery, Instant
 
-router = APIRouter(prefix="/api/v1", tags=["outages 停电"])
+router = APIRouter(prefix="/api/v1", tags=["outages 停电"], responses=ERROR_RESPONSES)
 MAX_RELIABILITY_DAYS = 3660
 
 
@@ -406,8 +407,10 @@ def area_outages(area_id: IdPath, session: SessionDep, principal: PrincipalDep) 
 
 class ArrearsCreate(BaseModel):
     account_no: str = Field(max_length=20)
-    bill_month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
-    amount_cents: int = Field(gt=0, le=10**12)
+    bill_month: str = Field(
+        pattern=r"^(19[7-9]\d|2[01]\d\d)-(0[1-9]|1[0-2])$", description="账单月份 YYYY-MM"
+    )
+    amount_cents: int = Field(gt=0, le=MAX_ID, description="欠费金额（分）")
     due_date: Instant
 
 

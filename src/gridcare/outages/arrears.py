@@ -50,11 +50,12 @@ def _yuan(cents: int) -> str:
 def _claim(session: Session, case: ArrearsCase, status: str) -> None:
     """Move the case to `status` and write it now, with its version check: of two concurrent actions
     the loser gets 409 before it writes anything else (an outage, a work order, a notice)."""
+    case_id = case.id  # read now: a failed flush expires the object
     case.status = status
     try:
         session.flush()
     except StaleDataError as exc:
-        raise Conflict(f"欠费停电单 {case.id} 已被他人修改，请刷新后重试") from exc
+        raise Conflict(f"欠费停电单 {case_id} 已被他人修改，请刷新后重试") from exc
 
 
 def get_case(session: Session, principal: Principal, case_id: int, version: int | None = None) -> ArrearsCase:
@@ -154,6 +155,7 @@ def send_notice(
         due_at=now,
         created_at=now,
     )
+    case_id = case.id
     try:
         session.add(message)
         session.flush()
@@ -164,7 +166,7 @@ def send_notice(
             case.final_notice_id = None  # a new first notice restarts the sequence
         session.flush()
     except (IntegrityError, StaleDataError) as exc:  # the same notice sent meanwhile by someone else
-        raise Conflict(f"欠费停电单 {case.id} 的通知已由他人同时发送，请刷新后查看") from exc
+        raise Conflict(f"欠费停电单 {case_id} 的通知已由他人同时发送，请刷新后查看") from exc
     return message
 
 

@@ -120,11 +120,12 @@ def load_for(
 def save(session: Session, outage: Outage) -> Outage:
     """Write the outage's change now, with its version check: a concurrent action that won makes this
     one a 409, before any notice is queued."""
+    number = outage.number  # read now: a failed flush expires the object
     outage.updated_at = utcnow()
     try:
         session.flush()
     except StaleDataError as exc:
-        raise Conflict(f"停电事件 {outage.number} 已被他人修改，请刷新后重试") from exc
+        raise Conflict(f"停电事件 {number} 已被他人修改，请刷新后重试") from exc
     return outage
 
 

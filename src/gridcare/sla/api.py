@@ -6,9 +6,10 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 
+from gridcare.apidocs import ERROR_RESPONSES
 from gridcare.audit.service import record
 from gridcare.calendar import CalendarYearMissing
 from gridcare.errors import InvalidInput, NotFound
@@ -16,32 +17,40 @@ from gridcare.http import PrincipalDep, SessionDep
 from gridcare.models import CalendarDay, CalendarYear, CatalogItem, SlaPolicyVersion, SlaRule
 from gridcare.models.enums import AreaClass, Role
 from gridcare.models.types import utcnow
-from gridcare.params import MAX_DAY, MIN_DAY, IdQuery
+from gridcare.params import MAX_DAY, MIN_DAY, IdQuery, Instant
 from gridcare.sla import policy
 from gridcare.sla.calendar_store import current_calendar, load_calendar_file, set_correction
 from gridcare.workorders.defaults import STEPS
 
-router = APIRouter(prefix="/api/v1", tags=["sla 时限与日历"])
+router = APIRouter(prefix="/api/v1", tags=["sla 时限与日历"], responses=ERROR_RESPONSES)
 
 
 class RuleIn(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    business_type: str
-    category: str | None = None
-    step: str
+    business_type: str = Field(max_length=32)
+    category: str | None = Field(default=None, max_length=32)
+    step: str = Field(max_length=32)
     area_class: AreaClass | None = None
-    urgency: str | None = None
-    limit_value: float = Field(gt=0)
+    urgency: str | None = Field(default=None, max_length=16)
+    limit_value: float = Field(gt=0, le=525_600, description="时限数值（不超过一年）")
     unit: str = Field(pattern="^(minutes|hours|working_days)$")
     anchor: str = Field(default="step", pattern="^(step|order)$")
     warn_ratio: float = Field(default=0.8, gt=0, lt=1)
 
+    @model_validator(mode="after")
+    def _at_most_a_year(self) -> RuleIn:
+        """A limit is at most a year (525,600 minutes, 8,784 hours, 250 working days)."""
+        most = {"minutes": 525_600, "hours": 8_784, "working_days": 250}[self.unit]
+        if self.limit_value > most:
+            raise ValueError(f"时限不能超过一年（{self.unit} 最多 {most}）")
+        return self
+
 
 class VersionIn(BaseModel):
     name: str = Field(min_length=1, max_length=100)
-    effective_from: datetime
-    note: str | None = None
+    effective_from: Instant
+    note: str | None = Field(default=None, max_length=500)
     rules: list[RuleIn] = Field(min_length=1)
 
 

@@ -58,6 +58,29 @@ _rules_by_version: dict[int, list[Rule]] = {}
 _lock = Lock()
 
 
+@dataclass(frozen=True)
+class Versions:
+    """Every published version's start, for many lookups in a row (an import): no query per order."""
+
+    starts: list[tuple[datetime, int]]
+
+    def at(self, when: datetime) -> int | None:
+        found = None
+        for start, version_id in self.starts:  # ordered by start, then id: the last one begun wins
+            if start <= when:
+                found = version_id
+        return found
+
+
+def all_versions(session: Session) -> Versions:
+    rows = session.execute(
+        select(SlaPolicyVersion.effective_from, SlaPolicyVersion.id).order_by(
+            SlaPolicyVersion.effective_from, SlaPolicyVersion.id
+        )
+    ).all()
+    return Versions([(start, version_id) for start, version_id in rows])
+
+
 def version_in_force(session: Session, at: datetime) -> int | None:
     return session.scalar(
         select(SlaPolicyVersion.id)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from gridcare.apidocs import ERROR_RESPONSES
 from gridcare.http import PrincipalDep, SessionDep
 from gridcare.paging import Page, PageDep, page_of
 from gridcare.params import IdPath, IdQuery
 from gridcare.users import service
 from gridcare.users.schemas import AuditEntryRead, UserCreate, UserDetail, UserRead
 
-router = APIRouter(prefix="/api/v1", tags=["users 用户"])
+router = APIRouter(prefix="/api/v1", tags=["users 用户"], responses=ERROR_RESPONSES)
 
 
 @router.get("/users", response_model=Page[UserRead], summary="用户列表（本单位及下级）")

@@ -9,7 +9,7 @@ class UserCreate(BaseModel):
     username: str = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
     display_name: str = Field(min_length=1, max_length=100)
     password: str = Field(min_length=8, max_length=128)
-    unit_code: str = Field(description="所属单位编号")
+    unit_code: str = Field(max_length=32, description="所属单位编号")
     roles: list[Role] = Field(min_length=1)
     phone: str | None = Field(default=None, max_length=20)
 

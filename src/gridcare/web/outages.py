@@ -35,7 +35,7 @@ from gridcare.notify.outbox import delivery_status
 from gridcare.org.repository import list_units
 from gridcare.outages import approvals, frequent, notices, reliability, repository, service, trouble
 from gridcare.outages.schemas import KIND_NAMES, STATUS_NAMES, OutageCreate, OutageScope, ShortNoticeBody
-from gridcare.params import MAX_DAY, MIN_DAY, IdPath
+from gridcare.params import MAX_DAY, MIN_DAY, IdPath, day_in_range
 from gridcare.web import flash
 from gridcare.web.base import FormDep, WebPrincipalDep, render
 from gridcare.web.forms import optional_date, optional_int, parse
@@ -89,12 +89,15 @@ def _area_ids(session: Session, principal: Principal, codes: str) -> list[int]:
 
 
 def _local(value: str | None, label: str) -> datetime:
+    """A Beijing wall-clock time typed in a form (datetime-local), within the years the system counts."""
     if not value:
         raise InvalidInput(f"请填写{label}", details=[{"field": label, "reason": "必填"}])
     try:
-        return datetime.fromisoformat(value).replace(tzinfo=BEIJING)
+        moment = datetime.fromisoformat(value).replace(tzinfo=BEIJING)
     except ValueError as exc:
         raise InvalidInput(f"{label}格式不正确", details=[{"field": label, "reason": "格式不正确"}]) from exc
+    day_in_range(moment.date(), label)
+    return moment
 
 
 @router.get("/outages", response_class=HTMLResponse)

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Response
 
+from gridcare.apidocs import ERROR_RESPONSES
 from gridcare.auth.masking import mask_phone
 from gridcare.auth.principal import Principal
 from gridcare.http import PrincipalDep, SessionDep, SettingsDep
@@ -31,7 +32,7 @@ from gridcare.workorders.schemas import (
 )
 from gridcare.workorders.steps import step_name
 
-router = APIRouter(prefix="/api/v1", tags=["workorders 工单"])
+router = APIRouter(prefix="/api/v1", tags=["workorders 工单"], responses=ERROR_RESPONSES)
 
 
 def to_read(order: WorkOrder, principal: Principal, now: datetime | None = None) -> WorkOrderRead:

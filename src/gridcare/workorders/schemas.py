@@ -5,28 +5,31 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from gridcare.customers.schemas import PHONE_PATTERN, normalise_phone
+from gridcare.params import Id, Version
 
 
 class WorkOrderCreate(BaseModel):
     """Intake (受理). The customer is found by id, 户号 or phone; a caller without an account gives an
     address and a village or 台区 instead."""
 
-    business_type: str = Field(description="业务类型代码，如 complaint、fault_repair")
-    category: str | None = Field(default=None, description="投诉分类（叶子）、故障类型或业务申请类别代码")
-    complaint_level: str | None = None
-    urgency: str = "normal"
-    channel: str = "phone_95598"
+    business_type: str = Field(max_length=32, description="业务类型代码，如 complaint、fault_repair")
+    category: str | None = Field(
+        default=None, max_length=32, description="投诉分类（叶子）、故障类型或业务申请类别代码"
+    )
+    complaint_level: str | None = Field(default=None, max_length=32)
+    urgency: str = Field(default="normal", max_length=32)
+    channel: str = Field(default="phone_95598", max_length=32)
     content: str = Field(min_length=2, max_length=4000, description="受理内容")
     contact_name: str | None = Field(default=None, max_length=100)
     contact_phone: str | None = Field(default=None, pattern=PHONE_PATTERN)
     anonymous: bool = False
     callback_declined: bool = Field(default=False, description="客户表示不需回访")
-    customer_id: int | None = None
-    account_no: str | None = None
+    customer_id: Id | None = None
+    account_no: str | None = Field(default=None, max_length=20)
     phone: str | None = Field(default=None, description="按来电号码查找客户")
     address: str | None = Field(default=None, max_length=255)
-    village_code: str | None = None
-    transformer_area_code: str | None = None
+    village_code: str | None = Field(default=None, max_length=32)
+    transformer_area_code: str | None = Field(default=None, max_length=32)
     fault_point: str | None = Field(default=None, max_length=100, description="故障点（合并抢修工单用）")
     idempotency_key: str | None = Field(
         default=None, max_length=64, description="幂等键：同一用户重试同一请求时保持不变（仅对本人有效）"
@@ -39,18 +42,19 @@ class WorkOrderCreate(BaseModel):
 
 
 class Versioned(BaseModel):
-    version: int = Field(ge=1, description="读取工单时的版本号（乐观锁）")
+    version: Version
     note: str | None = Field(default=None, max_length=4000)
 
 
 class DispatchBody(Versioned):
-    station_id: int | None = Field(default=None, description="改派到该供电所（缺省：按电网拓扑路由的供电所）")
-    handler_user_id: int | None = None
+    station_id: Id | None = Field(default=None, description="改派到该供电所（缺省：按电网拓扑路由的供电所）")
+    handler_user_id: Id | None = None
 
 
 class ReturnBody(Versioned):
     reason: str = Field(
-        description="退单原因代码：wrong_unit / wrong_type / missing_contact / outage_not_checked"
+        max_length=32,
+        description="退单原因代码：wrong_unit / wrong_type / missing_contact / outage_not_checked",
     )
     correction: str = Field(
         min_length=2, max_length=1000, description="更正内容（应派单位、正确类型、联系方式等）"
@@ -67,7 +71,7 @@ class ReviewBody(Versioned):
 
 class CallbackBody(Versioned):
     reached: bool = Field(description="是否联系上客户")
-    satisfaction: str | None = Field(default=None, description="满意度代码（联系上时必填）")
+    satisfaction: str | None = Field(default=None, max_length=32, description="满意度代码（联系上时必填）")
 
     @model_validator(mode="after")
     def _needs_satisfaction(self) -> CallbackBody:
@@ -77,12 +81,12 @@ class CallbackBody(Versioned):
 
 
 class MergeBody(Versioned):
-    main_order_id: int
+    main_order_id: Id
 
 
 class UrgeBody(BaseModel):
     content: str = Field(min_length=2, max_length=4000)
-    channel: str = "phone_95598"
+    channel: str = Field(default="phone_95598", max_length=32)
     idempotency_key: str | None = Field(default=None, max_length=64)
 
 

@@ -21,21 +21,22 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from gridcare.audit.service import record
 from gridcare.auth.principal import Principal
+from gridcare.bulk import insert_rows, stored_value
 from gridcare.calendar import BEIJING, CountingRule
 from gridcare.config import Settings
-from gridcare.customers.schemas import ACCOUNT_NO_PATTERN
+from gridcare.customers.schemas import ACCOUNT_NO_PATTERN, PHONE_PATTERN, normalise_phone
 from gridcare.customers.transfer import lookup_codes
 from gridcare.errors import InvalidInput
-from gridcare.models import CatalogItem, Customer, TransformerArea, Unit, Village, WorkOrder, WorkOrderEvent
+from gridcare.models import CatalogItem, Customer, TransformerArea, Unit, Village, WorkOrder
 from gridcare.models.enums import LABELS_ZH, AreaClass, Role, UsageCategory, parse_zh
 from gridcare.models.types import utcnow
 from gridcare.sla.calendar_store import current_calendar
-from gridcare.sla.policy import Rule, match, rules, timing, version_in_force
+from gridcare.sla.policy import Rule, all_versions, match, rules, timing
 from gridcare.tabular import iter_chunks, read_table, resolve_columns
 from gridcare.workorders.defaults import BUSINESS_TYPES
 
@@ -72,6 +73,25 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "archived_at": ("归档时间", "ARCHIVE_TIME"),
 }
 REQUIRED = ("number", "business_type", "accepted_at", "station")
+# Order values that refer to rows the import may create (filled in at write time).
+REFERENCES = ("customer_id", "transformer_area_id", "village_id", "station_id", "county_id")
+EVENT_KEYS = ("at", "action", "from_step", "to_step", "data", "step_entered_at", "step_deadline", "step_late")
+# The same limits as the API and the database columns: a longer value is a row error, never stored.
+FIELD_LIMITS = {
+    "content": 4000,
+    "reply": 4000,
+    "customer_name": 100,
+    "address": 255,
+    "phone": 20,
+    "station": 100,
+    "county": 100,
+    "city": 100,
+    "transformer_area": 32,
+    "transformer_area_name": 100,
+    "l1": 100,
+    "l2": 100,
+    "l3": 100,
+}
 
 # (timestamp field, action, step left, step entered); a missing timestamp skips its action.
 STEP_TIMES: tuple[tuple[str, str, str], ...] = (
@@ -156,6 +176,16 @@ class _Importer:
         self.errors: list[dict[str, Any]] = []
         self.created: dict[str, int] = {}
         self.columns: dict[str, str] = {}
+        # What the file names but the database lacks, unsaved until every row has passed (see _save_new).
+        self.pending: list[Any] = []
+        self.persisted: set[Unit] = set()
+        self.new_units: dict[tuple[str, str, int], Unit] = {}
+        self.parent_of: dict[int, Unit | None] = {}
+        self.station_of: dict[int, Unit] = {}
+        self.area_links: dict[int, tuple[Unit, Village]] = {}
+        self.customer_area: dict[int, TransformerArea] = {}
+        self.item_parent: dict[int, CatalogItem] = {}
+        self.siblings: dict[int, int] = {}
 
     def error(self, row: _Row, field_name: str, reason: str) -> None:
         header = self.columns.get(field_name, COLUMNS[field_name][0])
@@ -178,6 +208,14 @@ class _Importer:
             account = values.get("account_no", "")
             if account and not re.fullmatch(ACCOUNT_NO_PATTERN, account):
                 self.error(row, "account_no", f"户号“{account}”格式不正确（应为 6–20 位数字）")
+            for name, limit in FIELD_LIMITS.items():
+                if len(values.get(name, "")) > limit:
+                    self.error(row, name, f"内容过长（{len(values[name])} 字，最多 {limit} 字）")
+            phone = normalise_phone(values.get("phone")) or ""
+            if phone and not re.fullmatch(PHONE_PATTERN, phone):
+                self.error(row, "phone", f"联系电话“{values['phone'][:20]}”格式不正确")
+            elif phone:
+                values["phone"] = phone
             number = values.get("number", "")
             if number and len(number) > 24:
                 self.error(row, "number", "工单编号过长（最多 24 个字符）")
@@ -236,30 +274,40 @@ class _Importer:
             row.satisfaction = level
 
     # -- places -----------------------------------------------------------------------------------
+    # Nothing is written while the file is checked and planned: what must be created (units,
+    # villages, 台区, customers, categories) waits as unsaved objects, and the orders refer to them.
+    # `_save_new` writes them in dependency order once every row has passed, just before the orders:
+    # the database's write lock (SQLite) is held for the writing only, not for the checking.
     def _count(self, kind: str) -> None:
         self.created[kind] = self.created.get(kind, 0) + 1
 
+    def _new(self, obj: Any, kind: str) -> Any:
+        self.pending.append(obj)
+        self._count(kind)
+        return obj
+
     def _unit(self, text: str, kind: str, parent: Unit | None) -> Unit:
         """The unit with this code or name (under `parent` if given), created if missing."""
-        stmt = select(Unit).where((Unit.code == text) | (Unit.name == text), Unit.kind == kind)
-        if parent is not None:
-            stmt = stmt.where(Unit.path.startswith(parent.path, autoescape=True))
-        found = self.session.scalars(stmt.order_by(Unit.id)).first()
-        if found is not None:
-            return found
+        made = self.new_units.get((kind, text, id(parent)))
+        if made is not None:
+            return made
+        if parent is None or parent in self.persisted:
+            stmt = select(Unit).where((Unit.code == text) | (Unit.name == text), Unit.kind == kind)
+            if parent is not None:
+                stmt = stmt.where(Unit.path.startswith(parent.path, autoescape=True))
+            found = self.session.scalars(stmt.order_by(Unit.id)).first()
+            if found is not None:
+                self.persisted.add(found)
+                return found
         code = (
             text
             if len(text) <= 32 and text.isascii()
             else f"IMP-{kind[:2].upper()}-{zlib.crc32(text.encode()):08x}"
         )
-        unit = Unit(
-            code=code, name=text, kind=kind, parent_id=parent.id if parent else None, path="", imported=True
-        )
-        self.session.add(unit)
-        self.session.flush()
-        unit.path = f"{parent.path if parent else '/'}{unit.id}/"
-        self.session.flush()
-        self._count(kind)
+        unit = Unit(code=code, name=text, kind=kind, path="", imported=True)
+        self.parent_of[id(unit)] = parent
+        self.new_units[(kind, text, id(parent))] = unit
+        self._new(unit, kind)
         return unit
 
     def _root(self, row: _Row) -> Unit:
@@ -267,6 +315,7 @@ class _Importer:
             return self._unit(row.values["city"], "city", None)
         roots = self.session.scalars(select(Unit).where(Unit.parent_id.is_(None)).limit(2)).all()
         if len(roots) == 1:
+            self.persisted.add(roots[0])
             return roots[0]
         return self._unit("导入数据市公司", "city", None)
 
@@ -280,6 +329,7 @@ class _Importer:
             .order_by(Unit.id)
         ).first()
         if existing is not None and not key[0] and not key[1]:
+            self.persisted.add(existing)
             cache[key] = existing
             return existing
         city = self._root(row)
@@ -288,26 +338,41 @@ class _Importer:
         cache[key] = station
         return station
 
+    def _covers(self, station: Unit) -> bool:
+        """Whether the importing user may import into this station (new units: under their own)."""
+        unit: Unit | None = station
+        while unit is not None and unit not in self.persisted:
+            unit = self.parent_of.get(id(unit))
+        if unit is None:  # a new city: only a user who covers everything
+            return self.principal.covers_all
+        return self.principal.covers_path(unit.path)
+
     def _village(self, station: Unit, area_class: str, cache: dict[tuple[int, str], Village]) -> Village:
-        key = (station.id, area_class)
+        key = (id(station), area_class)
         if key not in cache:
-            code = f"IMP-{station.id}-{area_class}"
-            village = self.session.scalars(select(Village).where(Village.code == code)).first()
+            village = None
+            if station in self.persisted:
+                village = self.session.scalars(
+                    select(Village).where(Village.code == f"IMP-{station.id}-{area_class}")
+                ).first()
             if village is None:
                 village = Village(
-                    code=code,
+                    code="",  # IMP-<station id>-<class>, once the station has its id
                     name=f"{station.name}{LABELS_ZH[area_class]}（导入）",
                     area_class=area_class,
-                    station_id=station.id,
                     imported=True,
                 )
-                self.session.add(village)
-                self.session.flush()
-                self._count("village")
+                self.station_of[id(village)] = station
+                self._new(village, "village")
             cache[key] = village
         return cache[key]
 
-    def _category(self, row: _Row, items: dict[tuple[int | None, str], CatalogItem]) -> str | None:
+    def _item_key(self, parent: CatalogItem | None) -> object:
+        if parent is None:
+            return None
+        return parent.id if parent.id is not None else ("new", id(parent))
+
+    def _category(self, row: _Row, items: dict[tuple[object, str], CatalogItem]) -> CatalogItem | None:
         names = [row.values.get(level, "") for level in ("l1", "l2", "l3")]
         names = [n for n in names if n]
         if not names:
@@ -324,34 +389,71 @@ class _Importer:
             for name in reversed(names):
                 for known in items.values():
                     if known.kind == catalog and name in (known.name, known.code):
-                        return known.code
+                        return known
             return None
         parent: CatalogItem | None = None
         for level, name in enumerate(names, start=1):
-            key = (parent.id if parent else None, name)
+            key = (self._item_key(parent), name)
             item: CatalogItem | None = items.get(key)
             if item is None:
                 if parent is None:
                     tops = "、".join(i.name for (p, _), i in items.items() if p is None and i.kind == catalog)
                     self.error(row, "l1", f"一级分类“{name}”不存在，可选：{tops}")
                     return None
-                siblings = self.session.scalar(
-                    select(func.count()).select_from(CatalogItem).where(CatalogItem.parent_id == parent.id)
-                )
+                siblings = self.siblings.get(id(parent))
+                if siblings is None:
+                    siblings = (
+                        self.session.scalar(
+                            select(func.count())
+                            .select_from(CatalogItem)
+                            .where(CatalogItem.parent_id == parent.id)
+                        )
+                        or 0
+                        if parent.id is not None
+                        else 0
+                    )
+                self.siblings[id(parent)] = siblings + 1
                 item = CatalogItem(
-                    kind=catalog,
-                    code=f"{parent.code}{(siblings or 0) + 51:02d}",
-                    name=name,
-                    parent_id=parent.id,
-                    level=level,
-                    sort=999,
+                    kind=catalog, code=f"{parent.code}{siblings + 51:02d}", name=name, level=level, sort=999
                 )
-                self.session.add(item)
-                self.session.flush()
+                self.item_parent[id(item)] = parent
                 items[key] = item
-                self._count("complaint_category")
+                self._new(item, "complaint_category")
             parent = item
-        return parent.code if parent else None
+        return parent
+
+    def _save_new(self) -> None:
+        """Write what the file named but the database lacked, parents first, and give each its ids:
+        units one by one (a unit's path holds its id), then villages, 台区, customers and categories
+        each in one batch."""
+        for unit in (o for o in self.pending if isinstance(o, Unit)):
+            parent = self.parent_of.get(id(unit))
+            unit.parent_id = parent.id if parent is not None else None
+            self.session.add(unit)
+            self.session.flush()
+            unit.path = f"{parent.path if parent is not None else '/'}{unit.id}/"
+        for village in (o for o in self.pending if isinstance(o, Village)):
+            station = self.station_of[id(village)]
+            village.station_id = station.id
+            village.code = f"IMP-{station.id}-{village.area_class}"
+            self.session.add(village)
+        self.session.flush()
+        for area in (o for o in self.pending if isinstance(o, TransformerArea)):
+            station, village = self.area_links[id(area)]
+            area.station_id, area.village_id = station.id, village.id
+            self.session.add(area)
+        self.session.flush()
+        for customer in (o for o in self.pending if isinstance(o, Customer)):
+            area = self.customer_area[id(customer)]
+            customer.transformer_area_id, customer.station_id = area.id, area.station_id
+            customer.village_id = area.village_id
+            self.session.add(customer)
+        self.session.flush()
+        for level in (2, 3):  # a new category's parent is a known one or a new one a level up
+            for item in (o for o in self.pending if isinstance(o, CatalogItem) and o.level == level):
+                item.parent_id = self.item_parent[id(item)].id
+                self.session.add(item)
+            self.session.flush()
 
     # -- write ------------------------------------------------------------------------------------
     def run(self) -> OrderImportResult:
@@ -363,19 +465,19 @@ class _Importer:
             existing.update(self.session.scalars(select(WorkOrder.number).where(WorkOrder.number.in_(chunk))))
         fresh = [r for r in rows if r.values["number"] not in existing]
         result.existing = len(rows) - len(fresh)
-        areas = lookup_codes(
+        areas: dict[str, TransformerArea] = lookup_codes(
             self.session,
             TransformerArea,
             {r.values["transformer_area"] for r in fresh if r.values.get("transformer_area")},
         )
-        customers = {
+        customers: dict[str, Customer] = {
             c.account_no: c
             for chunk in iter_chunks(
                 sorted({r.values["account_no"] for r in fresh if r.values.get("account_no")}), 500
             )
             for c in self.session.scalars(select(Customer).where(Customer.account_no.in_(chunk)))
         }
-        items = {
+        items: dict[tuple[object, str], CatalogItem] = {
             (i.parent_id, i.name): i
             for i in self.session.scalars(
                 select(CatalogItem).where(
@@ -386,23 +488,24 @@ class _Importer:
         villages: dict[int, Village] = {}
         station_cache: dict[tuple[str, str, str], Unit] = {}
         village_cache: dict[tuple[int, str], Village] = {}
-        order_rows: list[dict[str, Any]] = []
         planned: list[tuple[_Row, dict[str, Any]]] = []
         for row in fresh:
             before = len(self.errors)
             station = self._station(row, station_cache)
-            if not self.principal.covers_path(station.path):
+            if not self._covers(station):
                 self.error(row, "station", f"供电单位“{station.name}”不在您的权限范围内")
                 continue
             customer = customers.get(row.values.get("account_no", ""))
             area = areas.get(row.values.get("transformer_area", ""))
-            if customer is not None and area is None:
+            if customer is not None and area is None and customer.transformer_area_id is not None:
                 area = self.session.get(TransformerArea, customer.transformer_area_id)
             village = None
             if area is not None and area.village_id:
                 village = villages.get(area.village_id) or self.session.get(Village, area.village_id)
                 if village is not None:
                     villages[village.id] = village
+            elif area is not None and id(area) in self.area_links:
+                village = self.area_links[id(area)][1]
             area_class = row.area_class or (village.area_class if village else None)
             if area_class is None:
                 self.error(row, "area_class", "城乡类别为空，且无法由台区得知")
@@ -412,14 +515,10 @@ class _Importer:
                 area = TransformerArea(
                     code=row.values["transformer_area"],
                     name=row.values.get("transformer_area_name") or row.values["transformer_area"],
-                    station_id=station.id,
-                    village_id=village.id,
                     imported=True,
                 )
-                self.session.add(area)
-                self.session.flush()
-                areas[area.code] = area
-                self._count("transformer_area")
+                self.area_links[id(area)] = (station, village)
+                areas[area.code] = self._new(area, "transformer_area")
             if customer is None and row.values.get("account_no"):
                 if area is None:
                     self.error(row, "transformer_area", "新客户需要台区编号")
@@ -429,22 +528,21 @@ class _Importer:
                     name=row.values.get("customer_name") or "（导入）",
                     phone=row.values.get("phone") or None,
                     address=row.values.get("address") or "（未知）",
-                    village_id=area.village_id,
-                    transformer_area_id=area.id,
-                    station_id=area.station_id,
                     usage_category=parse_zh(UsageCategory, row.values["usage_category"]).value
                     if row.values.get("usage_category")
                     else "residential",
                     imported=True,
                 )
-                self.session.add(customer)
-                self.session.flush()
-                customers[customer.account_no] = customer
-                self._count("customer")
+                self.customer_area[id(customer)] = area
+                customers[customer.account_no] = self._new(customer, "customer")
             category = self._category(row, items)
             if len(self.errors) > before:
                 continue
-            order_station = self.session.get(Unit, area.station_id) if area is not None else station
+            order_station: Unit | None = station
+            if area is not None and id(area) in self.area_links:
+                order_station = self.area_links[id(area)][0]
+            elif area is not None:
+                order_station = self.session.get(Unit, area.station_id)
             assert order_station is not None
             planned.append(
                 (
@@ -452,18 +550,18 @@ class _Importer:
                     {
                         "number": row.values["number"],
                         "business_type": row.business_type,
-                        "category": category,
+                        "category": category.code if category else None,
                         "urgency": "normal",
                         "channel": "phone_95598",
                         "content": row.values.get("content") or "（导入工单，无受理内容）",
                         "contact_name": row.values.get("customer_name") or None,
                         "contact_phone": row.values.get("phone") or None,
-                        "customer_id": customer.id if customer else None,
+                        "customer_id": customer,
                         "address": row.values.get("address") or None,
-                        "village_id": area.village_id if area else None,
-                        "transformer_area_id": area.id if area else None,
-                        "station_id": order_station.id,
-                        "county_id": order_station.parent_id or order_station.id,
+                        "village_id": area,  # the area's village, once written
+                        "transformer_area_id": area,
+                        "station_id": order_station,
+                        "county_id": order_station,  # its county, once written
                         "area_class": area_class,
                         "reply": row.values.get("reply") or None,
                         "satisfaction": row.satisfaction,
@@ -473,22 +571,28 @@ class _Importer:
             )
         if self.errors:
             return result
-        self._write(planned, order_rows)
+        order_rows = self._plan(planned)  # deadlines and repeats: computed before anything is written
+        self._convert(order_rows)
+        self._save_new()
+        self._write(order_rows)
         result.inserted = len(planned)
         result.created = self.created
         return result
 
-    def _write(self, planned: list[tuple[_Row, dict[str, Any]]], order_rows: list[dict[str, Any]]) -> None:
+    def _plan(self, planned: list[tuple[_Row, dict[str, Any]]]) -> list[dict[str, Any]]:
+        """Each order's steps with their deadlines (the time-limit policy on the working-day calendar)
+        and its repeat link: all computed in memory, before the write."""
         session = self.session
         calendar = current_calendar(session)
         counting = CountingRule(self.settings.workday_counting)
         repeat_window = timedelta(days=self.settings.repeat_window_days)
         last_of: dict[tuple[int, str, str | None], tuple[str, datetime]] = {}
-        events: list[tuple[str, dict[str, Any]]] = []
+        order_rows: list[dict[str, Any]] = []
         now = utcnow()
+        versions = all_versions(session)
         for row, values in sorted(planned, key=lambda p: p[0].accepted_at):
             accepted = row.accepted_at
-            version = version_in_force(session, accepted)
+            version = versions.at(accepted)
             candidates = rules(session, version) if version else []
 
             def limit(
@@ -511,9 +615,19 @@ class _Importer:
 
             step, entered = "pending_dispatch", accepted
             deadline, warn, missing = limit(step, entered)
-            events.append(
-                (values["number"], {"at": accepted, "action": "create", "from_step": None, "to_step": step})
-            )
+            # Every event row has the same keys: one executemany for all of them, not one per key set.
+            events: list[dict[str, Any]] = [
+                {
+                    "at": accepted,
+                    "action": "create",
+                    "from_step": None,
+                    "to_step": step,
+                    "data": None,
+                    "step_entered_at": None,
+                    "step_deadline": None,
+                    "step_late": None,
+                }
+            ]
             for name, action, target in STEP_TIMES:
                 at = row.times.get(name)
                 if at is None:
@@ -524,26 +638,25 @@ class _Importer:
                 elif action == "reply" and values.get("reply"):
                     data = {"reply": values["reply"]}
                 events.append(
-                    (
-                        values["number"],
-                        {
-                            "at": at,
-                            "action": action,
-                            "from_step": step,
-                            "to_step": target,
-                            "data": data,
-                            "step_entered_at": entered,
-                            "step_deadline": deadline,
-                            "step_late": (at > deadline) if deadline else None,
-                        },
-                    )
+                    {
+                        "at": at,
+                        "action": action,
+                        "from_step": step,
+                        "to_step": target,
+                        "data": data,
+                        "step_entered_at": entered,
+                        "step_deadline": deadline,
+                        "step_late": (at > deadline) if deadline else None,
+                    }
                 )
                 step, entered = target, at
                 deadline, warn, missing = limit(step, entered) if step != "archived" else (None, None, None)
-            key = (values["customer_id"] or 0, values["business_type"], values["category"])
-            earlier = last_of.get(key) if values["customer_id"] else None
-            if values["customer_id"]:
+            customer = values["customer_id"]
+            key = (id(customer) if customer is not None else 0, values["business_type"], values["category"])
+            earlier = last_of.get(key) if customer is not None else None
+            if customer is not None:
                 last_of[key] = (values["number"], accepted)
+            repeat = earlier is not None and accepted - earlier[1] <= repeat_window
             order_rows.append(
                 {
                     **values,
@@ -558,18 +671,51 @@ class _Importer:
                     "step_warned": bool(warn and step != "archived" and warn < now),
                     "calendar_missing_year": missing,
                     "policy_version_id": version,
-                    "is_repeat": bool(earlier and accepted - earlier[1] <= repeat_window),
-                    "_repeat_of": earlier[0] if earlier and accepted - earlier[1] <= repeat_window else None,
+                    "is_repeat": repeat,
+                    "_repeat_of": earlier[0] if repeat and earlier else None,
+                    "_events": events,
+                    "anonymous": False,
+                    "callback_declined": False,
+                    "priority": 0,
+                    "version": 1,
                     "callback_attempts": 1 if "callback_at" in row.times else 0,
                     "last_callback_at": row.times.get("callback_at"),
                     "archived_at": row.times.get("archived_at"),
                 }
             )
-        repeat_of = {r["number"]: r.pop("_repeat_of") for r in order_rows}
-        for chunk in iter_chunks(order_rows, 1000):
-            session.execute(insert(WorkOrder), list(chunk))
+        return order_rows
+
+    def _convert(self, order_rows: list[dict[str, Any]]) -> None:
+        """Values as the driver takes them (what the column types would do), before the write."""
+        value = stored_value(self.session.get_bind().dialect.name)
+        for r in order_rows:
+            for c, v in r.items():
+                if c not in REFERENCES and not c.startswith("_"):
+                    r[c] = value(v)
+            r["_events"] = [[value(e[k]) for k in EVENT_KEYS] for e in r["_events"]]
+
+    def _write(self, order_rows: list[dict[str, Any]]) -> None:
+        """The orders and their events, straight to the driver (executemany on SQLite, COPY on
+        PostgreSQL). Values were converted for the driver while planning; here only the ids of what
+        was just created are filled in: the write holds SQLite's lock for as short a time as it can."""
+        session = self.session
+        connection = session.connection()
+        columns = [c for c in order_rows[0] if not c.startswith("_")] if order_rows else []
+
+        def resolved(r: dict[str, Any]) -> list[Any]:
+            customer, area, station = r["customer_id"], r["transformer_area_id"], r["station_id"]
+            ids = {
+                "customer_id": customer.id if customer is not None else None,
+                "transformer_area_id": area.id if area is not None else None,
+                "village_id": area.village_id if area is not None else None,
+                "station_id": station.id,
+                "county_id": station.parent_id or station.id,
+            }
+            return [ids[c] if c in ids else r[c] for c in columns]
+
+        insert_rows(connection, "work_orders", columns, (resolved(r) for r in order_rows))
         ids: dict[str, int] = {}
-        for chunk in iter_chunks(list(repeat_of), 500):
+        for chunk in iter_chunks([r["number"] for r in order_rows], 500):
             ids.update(
                 dict(
                     session.execute(
@@ -577,7 +723,11 @@ class _Importer:
                     ).all()
                 )
             )
-        links = [{"order": ids[n], "earlier": ids[p]} for n, p in repeat_of.items() if p]
+        links = [
+            {"order": ids[r["number"]], "earlier": ids[r["_repeat_of"]]}
+            for r in order_rows
+            if r["_repeat_of"]
+        ]
         if links:
             table = cast(Table, WorkOrder.__table__)
             session.execute(
@@ -586,12 +736,12 @@ class _Importer:
                 .values(repeat_of_id=bindparam("earlier")),
                 links,
             )
-        station_of = {r["number"]: r["station_id"] for r in order_rows}
-        event_rows = [
-            {"order_id": ids[number], "step_unit_id": station_of[number], **event} for number, event in events
-        ]
-        for chunk in iter_chunks(event_rows, 2000):
-            session.execute(insert(WorkOrderEvent), list(chunk))
+        insert_rows(
+            connection,
+            "work_order_events",
+            ["order_id", "step_unit_id", *EVENT_KEYS],
+            ([ids[r["number"]], r["station_id"].id, *e] for r in order_rows for e in r["_events"]),
+        )
         session.flush()
 
 
