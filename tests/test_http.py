@@ -64,18 +64,20 @@ def test_numbers_and_dates_beyond_the_limits_are_422_not_500(
     assert client.post("/api/v1/arrears", json=arrears, headers=headers).status_code == 422
     with httpx.Client(base_url=base_url, timeout=30) as browser:
         web_login(browser, world.users["admin"].username, PASSWORD)
-        for path in (
-            f"/orders/{HUGE}",
-            "/orders?date_from=0001-01-01",
-            "/orders/export.xlsx?date_to=9999-12-31",
-        ):
+        for path in (f"/orders/{HUGE}", "/orders/export.xlsx?date_to=9999-12-31"):
             page = browser.get(path)
             assert page.status_code == 422, (path, page.status_code)
             assert page.headers["content-type"].startswith("text/html")
-            assert "有误" in page.text
-        for path in ("/outages?month=9999-12", "/outages/reliability?from=0001-01-01"):
+            assert "有误" in page.text or "须在" in page.text
+        for path in (
+            "/orders?date_from=0001-01-01",
+            "/outages?month=9999-12",
+            "/outages/reliability?from=0001-01-01",
+        ):
             page = browser.get(path)
-            assert page.status_code == 200, path  # the page falls back and says what was wrong
+            assert page.status_code == 200, (
+                path
+            )  # the list falls back to its defaults and says what was wrong
 
 
 def test_patching_a_required_field_with_null_is_a_field_error(client: httpx.Client, world: World) -> None:

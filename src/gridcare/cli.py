@@ -246,7 +246,14 @@ def report(
         return
     target = out or Path(f"投诉监测报表_{document['unit']['code']}_{start}_{end}.{fmt}")
     try:
-        render.write(document, fmt, target)
+        settings = _settings()
+        render.write(
+            document,
+            fmt,
+            target,
+            pdf_slots=settings.pdf_concurrency,
+            pdf_wait_seconds=settings.pdf_wait_seconds,
+        )
     except render.RenderError as exc:
         fail(str(exc))
     typer.echo(f"报表已写入 {target}（数据刷新于 {document['refreshed_at']}）")

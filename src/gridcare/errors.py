@@ -53,3 +53,10 @@ class TooManyAttempts(DomainError):
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class ServiceBusy(TooManyAttempts):
+    """A bounded resource (the PDF printer) stayed busy: try again later."""
+
+    code = "busy"
+    status = 503

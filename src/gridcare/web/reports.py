@@ -11,8 +11,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from gridcare.analytics import render as files
 from gridcare.analytics.service import REPORT_ROLES, monitoring_report
+from gridcare.audit.service import record
 from gridcare.calendar import BEIJING
-from gridcare.errors import DomainError, InvalidInput
+from gridcare.errors import DomainError, InvalidInput, ServiceBusy
 from gridcare.http import SessionDep, SettingsDep
 from gridcare.models.types import utcnow
 from gridcare.org.repository import list_units
@@ -87,9 +88,20 @@ def monitoring_file(
         session, principal=principal, settings=settings, start=start, end=end, unit=unit
     )
     try:
-        content = files.render_bytes(document, fmt)
+        content = files.render_bytes(
+            document, fmt, pdf_slots=settings.pdf_concurrency, pdf_wait_seconds=settings.pdf_wait_seconds
+        )
+    except files.PrinterBusy as exc:
+        raise ServiceBusy(str(exc), retry_after=30) from exc
     except files.RenderError as exc:
         raise DomainError(str(exc)) from exc
+    record(
+        session,
+        actor=principal,
+        action="export",
+        entity="report",
+        detail={"report": "monitoring", "format": fmt, "from": str(start), "to": str(end), "unit": unit},
+    )
     name = f"投诉监测通报_{document['unit']['name']}_{start}_{end}.{fmt}"
     disposition = "inline" if fmt in ("html", "json") else "attachment"
     return Response(

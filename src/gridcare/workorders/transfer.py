@@ -698,9 +698,11 @@ class _Importer:
         """The orders and their events, straight to the driver (executemany on SQLite, COPY on
         PostgreSQL). Values were converted for the driver while planning; here only the ids of what
         was just created are filled in: the write holds SQLite's lock for as short a time as it can."""
+        if not order_rows:
+            return
         session = self.session
         connection = session.connection()
-        columns = [c for c in order_rows[0] if not c.startswith("_")] if order_rows else []
+        columns = [c for c in order_rows[0] if not c.startswith("_")]
 
         def resolved(r: dict[str, Any]) -> list[Any]:
             customer, area, station = r["customer_id"], r["transformer_area_id"], r["station_id"]
