@@ -282,6 +282,7 @@ def worker(
     import time as _time
 
     from gridcare.analytics.service import snapshot
+    from gridcare.auth.service import purge
     from gridcare.notify.outbox import deliver_all
     from gridcare.workorders.tasks import scan_due
 
@@ -290,6 +291,7 @@ def worker(
     factory = make_session_factory(engine)
     pause = interval if interval is not None else settings.scan_interval_seconds
     analytics = snapshot(settings, engine)
+    next_purge = 0.0
     try:
         while True:
             started = _time.perf_counter()
@@ -303,6 +305,10 @@ def worker(
                 f"报表快照{'重建' if refreshed.full else '刷新'}：工单 {refreshed.orders}，事件 {refreshed.events}"
                 f"（{refreshed.seconds:.2f} 秒）"
             )
+            if _time.monotonic() >= next_purge:  # old sign-in attempts and ended sessions, hourly
+                with transaction(factory) as session:
+                    purge(session, settings=settings)
+                next_purge = _time.monotonic() + 3600
             if once:
                 return
             _time.sleep(pause)

@@ -285,8 +285,9 @@ class History:
     def _pick_hotspots(self, count: int) -> list[int]:
         """Hotspot 台区, urban and rural in the proportion of their customers, so that complaints
         clustering there keep the urban/rural split of §11."""
-        urban = [i for i, a in enumerate(self.areas) if a.area_class == "urban"]
-        other = [i for i, a in enumerate(self.areas) if a.area_class != "urban"]
+        # Only 台区 with customers (a small demo leaves some empty).
+        urban = [i for i, a in enumerate(self.areas) if a.area_class == "urban" and a.customers]
+        other = [i for i, a in enumerate(self.areas) if a.area_class != "urban" and a.customers]
         urban_customers = sum(self.areas[i].customers for i in urban)
         wanted = round(count * urban_customers / max(1, self.customers))
         chosen = self.rng.sample(urban, min(wanted, len(urban)))
@@ -299,7 +300,7 @@ class History:
         rng = self.rng
         if category in GRID_COMPLAINTS and rng.random() < 0.35:
             index = rng.choice(self.hotspots)
-            return self.first_customer[index] + rng.randrange(max(1, self.areas[index].customers))
+            return self.first_customer[index] + rng.randrange(self.areas[index].customers)
         return 1 + rng.randrange(self.customers)
 
     def _times(self) -> list[datetime]:
