@@ -27,7 +27,7 @@ from gridcare.customers.api import router as customers_router
 from gridcare.db import make_engine, make_session_factory
 from gridcare.errors import DomainError, TooManyAttempts
 from gridcare.grid.api import router as grid_router
-from gridcare.middleware import AccessLog, BodyLimit, SecurityHeaders
+from gridcare.middleware import AccessLog, BodyLimit, SecurityHeaders, security_headers
 from gridcare.org.api import router as org_router
 from gridcare.outages.api import router as outages_router
 from gridcare.ratelimit import RateLimiter
@@ -158,14 +158,19 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     """Anything else: logged (without request data), answered as a 500 in the usual shape."""
     log.error("unexpected %s at %s %s", type(exc).__name__, request.method, request.url.path, exc_info=exc)
     message = "服务器内部错误，请稍后重试；如多次出现请联系系统管理员"
-    if _is_page(request):
-        return _error_page(request, 500, message)
-    return _error(500, "internal_error", message)
+    response = (
+        _error_page(request, 500, message) if _is_page(request) else _error(500, "internal_error", message)
+    )
+    response.headers.update(security_headers(request.url.path))  # a 500 leaves outside SecurityHeaders
+    return response
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     settings.resolved_secret_key()  # a missing or weak key stops the start, not every request
+    # uvicorn's own access log writes query strings (searches carry phone numbers): GridCare keeps its
+    # own (AccessLog), also when the app is served by `uvicorn gridcare.asgi:app` directly.
+    logging.getLogger("uvicorn.access").disabled = True
     app = FastAPI(
         title="GridCare 95598 客户服务平台 API",
         version=__version__,

@@ -163,6 +163,22 @@ def user_create(
     typer.echo(f"已创建用户 {user.username}（id {user.id}，角色 {', '.join(user.roles)}）")
 
 
+@user_app.command("unlock")
+def user_unlock(username: Annotated[str, typer.Argument(help="登录名")]) -> None:
+    """解除账号的登录限制：清除其登录失败记录（审计）。"""
+    from sqlalchemy import select
+
+    from gridcare.auth.service import clear_failures
+    from gridcare.models import User
+
+    with unit_of_work() as session:
+        user_id = session.scalar(select(User.id).where(User.username == username))
+        if user_id is None:
+            fail(f"用户 {username} 不存在")
+        cleared = clear_failures(session, principal=SYSTEM, user_id=user_id)
+    typer.echo(f"已解除 {username} 的登录限制（清除 {cleared} 条失败记录）")
+
+
 @import_app.command("customers")
 def import_customers(file: Annotated[Path, typer.Argument(help="CSV 或 XLSX 文件")]) -> None:
     """导入客户（全部成功或全部不导入；按户号去重，重复导入不改变数据）。"""
@@ -284,6 +300,7 @@ def worker(
     from gridcare.analytics.service import snapshot
     from gridcare.auth.service import purge
     from gridcare.notify.outbox import deliver_all
+    from gridcare.web.flash import purge as purge_flashes
     from gridcare.workorders.tasks import scan_due
 
     settings = _settings()
@@ -308,6 +325,7 @@ def worker(
             if _time.monotonic() >= next_purge:  # old sign-in attempts and ended sessions, hourly
                 with transaction(factory) as session:
                     purge(session, settings=settings)
+                    purge_flashes(session)
                 next_purge = _time.monotonic() + 3600
             if once:
                 return

@@ -35,12 +35,15 @@ class Settings(BaseSettings):
     # An address the user signed in from within these days (or a browser holding their device mark)
     # is trusted: it still gets in while the account is over its hourly limit.
     login_trusted_days: int = Field(default=30, ge=1)
+    # Over the hourly limit, clients that are not trusted get one evaluation per this many seconds.
+    login_slow_seconds: int = Field(default=60, ge=1)
     # Requests per user and minute (API and pages), with bursts up to `api_rate_burst`; 0 = no limit.
     api_rate_per_minute: int = Field(default=600, ge=0)
     api_rate_burst: int = Field(default=120, ge=1)
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
-    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma list of addresses, or *).
-    # Empty: nobody's; the client address is the TCP peer.
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma list of addresses; "*"
+    # is refused: the leftmost forwarded address is the client's to choose). Empty: nobody's; the
+    # client address is the TCP peer.
     trusted_proxies: str = ""
     log_level: str = Field(default="info", pattern="^(critical|error|warning|info|debug)$")
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
@@ -98,6 +101,15 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"GRIDCARE_SECRET_KEY 至少需要 {MIN_SECRET_LENGTH} 个字符（当前 {len(value.strip())} 个）；"
                 "可用 python3 -c 'import secrets; print(secrets.token_urlsafe(48))' 生成，或不设置以自动生成"
+            )
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _named_proxies(cls, value: str) -> str:
+        if "*" in value:
+            raise ValueError(
+                "GRIDCARE_TRUSTED_PROXIES 须列出代理服务器的地址，不能用 *（否则任何客户端都能冒充地址）"
             )
         return value
 

@@ -33,6 +33,15 @@ def _is_api(scope: Scope) -> bool:
     return path.startswith(("/api/", "/openapi"))
 
 
+def security_headers(path: str) -> dict[str, str]:
+    """The headers every answer carries (also set by hand on a 500, which leaves outside this middleware)."""
+    headers = {"content-security-policy": CONTENT_SECURITY_POLICY}
+    headers.update({name.decode(): value.decode() for name, value in SECURITY_HEADERS})
+    if not path.startswith("/static/"):
+        headers["cache-control"] = "no-store"
+    return headers
+
+
 class SecurityHeaders:
     """CSP (scripts only from this site), no framing, no MIME sniffing, referrers kept on this site;
     pages and API answers are not stored by browsers or proxies (they hold personal data)."""
@@ -68,13 +77,25 @@ def _has_nul(data: bytes) -> bool:
     return b"\x00" in data or b"%00" in data or b"\\u0000" in data
 
 
+def _has_nul_text(body: bytes, *, multipart: bool) -> bool:
+    """NUL in a text body — or, of a multipart form, in its fields (an uploaded file may be binary)."""
+    if not multipart:
+        return _has_nul(body.lower())
+    for part in body.split(b"\r\n--"):
+        head, _, value = part.partition(b"\r\n\r\n")
+        if b"filename=" not in head.lower() and b"\x00" in value:
+            return True
+    return False
+
+
 class BodyLimit:
     """Refuse request bodies over `max_bytes` with 413, and NUL characters anywhere in the request
     with 422 (no text field may hold one: PostgreSQL cannot store it, SQLite's full-text search cannot
     read it). Both answers are given here, before the application parses anything.
 
-    Text bodies (JSON, forms, CSV) are read whole first — they are small — and checked; other bodies
-    (file uploads) stream through, counted, and are cut off with 413 when they grow too large."""
+    Text bodies (JSON, forms, multipart forms, CSV) are read whole first — they are limited in size —
+    and checked (a multipart form's fields, not its files); other bodies stream through, counted, and
+    are cut off with 413 when they grow too large."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -95,12 +116,15 @@ class BodyLimit:
             await _refuse(scope, send, _NUL_MESSAGE, 422, "invalid_input")
             return
         kind = headers.get(b"content-type", b"").lower()
-        if kind.startswith((b"application/json", b"application/x-www-form-urlencoded", b"text/")):
-            await self._whole(scope, receive, send)
+        media = kind.split(b";")[0].strip()
+        if media.startswith((b"application/x-www-form-urlencoded", b"text/", b"multipart/form-data")) or (
+            media == b"application/json" or media.endswith(b"+json")
+        ):
+            await self._whole(scope, receive, send, multipart=media == b"multipart/form-data")
         else:
             await self._streamed(scope, receive, send)
 
-    async def _whole(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _whole(self, scope: Scope, receive: Receive, send: Send, *, multipart: bool) -> None:
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -117,7 +141,7 @@ class BodyLimit:
             if not message.get("more_body", False):
                 break
         whole = b"".join(chunks)
-        if _has_nul(whole.lower()):
+        if _has_nul_text(whole, multipart=multipart):
             await _refuse(scope, send, _NUL_MESSAGE, 422, "invalid_input")
             return
         await self.app(scope, _replay([{"type": "http.request", "body": whole, "more_body": False}]), send)

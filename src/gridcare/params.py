@@ -45,11 +45,10 @@ def _iso_instant(value: object) -> object:
 
 
 def _instant_in_range(value: datetime) -> datetime:
-    if value.tzinfo is not None and not MIN_INSTANT <= value <= MAX_INSTANT:
-        raise ValueError(f"时间须在 {RANGE_TEXT} 之间")
-    if value.tzinfo is None and not MIN_INSTANT.replace(tzinfo=None) <= value <= MAX_INSTANT.replace(
-        tzinfo=None
-    ):
+    """An instant: with its time zone (a wall-clock time alone is ambiguous), within the years counted."""
+    if value.tzinfo is None:
+        raise ValueError("时间须带时区，如 2026-12-01T08:00:00+08:00")
+    if not MIN_INSTANT <= value <= MAX_INSTANT:
         raise ValueError(f"时间须在 {RANGE_TEXT} 之间")
     return value
 

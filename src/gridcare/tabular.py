@@ -103,10 +103,9 @@ def _refuse(name: str, why: str, row: int | None = None) -> InvalidInput:
     return InvalidInput(f"文件 {name} 未导入：{why}", details=details)
 
 
-def _check_xlsx(path: Path, member: str) -> None:
-    """Refuse an XLSX that unpacks too far or whose sheet has too many rows, too wide a row, or a long
-    run of blank rows: the sheet is scanned (a streaming parse, stopping at the first problem) before
-    openpyxl reads it."""
+def _check_archive(path: Path) -> None:
+    """Before anything is unpacked (openpyxl reads the shared strings whole): refuse an archive that
+    unpacks too far, or a part that unpacks a hundredfold."""
     name = path.name
     with zipfile.ZipFile(path) as archive:
         infos = archive.infolist()
@@ -117,6 +116,13 @@ def _check_xlsx(path: Path, member: str) -> None:
                 info.compress_size, 1
             ):
                 raise _refuse(name, f"文件结构异常（{info.filename} 解压后膨胀超过 {MAX_PACK_RATIO} 倍）")
+
+
+def _check_xlsx(path: Path, member: str) -> None:
+    """Refuse a sheet with too many rows, too wide a row, or a long run of blank rows: it is scanned (a
+    streaming parse, stopping at the first problem) before openpyxl reads its rows."""
+    name = path.name
+    with zipfile.ZipFile(path) as archive:
         try:
             source = archive.open(member)
         except KeyError:
@@ -153,6 +159,7 @@ def _check_xlsx(path: Path, member: str) -> None:
 def _read_xlsx(path: Path) -> Table:
     from openpyxl import load_workbook
 
+    _check_archive(path)
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -71,7 +72,7 @@ def test_concurrent_guesses_get_no_more_evaluations_than_the_limit(
 def test_rotating_addresses_are_bounded_per_account_and_the_owner_still_gets_in(
     session_factory: sessionmaker[Session], settings: Settings
 ) -> None:
-    strict = settings.model_copy(update={"login_account_max_failures_per_hour": 6})
+    strict = settings.model_copy(update={"login_account_max_failures_per_hour": 6, "login_slow_seconds": 2})
     with session_factory() as s:
         from tests.factories import build_world
 
@@ -81,19 +82,38 @@ def test_rotating_addresses_are_bounded_per_account_and_the_owner_still_gets_in(
         name = victim.username
     assert attempt(session_factory, strict, name, PASSWORD, "198.51.100.1") == "ok"  # the owner's usual PC
     guesses = [attempt(session_factory, strict, name, f"guess{i}", f"192.0.2.{i}") for i in range(1, 12)]
-    # Every address is fresh, yet the account takes no more than its hourly number of guesses.
+    # Every address is fresh, yet the account takes no more than its hourly number of guesses ...
     assert guesses.count("wrong") == 6
     assert set(guesses[6:]) == {"limited"}
-    # A stranger's new address is refused now, even with the right password ...
+    # ... and then one every `login_slow_seconds` from clients not known to be the owner's.
     assert attempt(session_factory, strict, name, PASSWORD, "192.0.2.200") == "limited"
-    # ... but the owner, from an address that signed in before and has not been failing, gets in.
+    # The owner, from an address that signed in before and has not been failing, gets in at once;
     assert attempt(session_factory, strict, name, PASSWORD, "198.51.100.1") == "ok"
+    # from a new address, after a short wait (not an hour, not for good).
+    time.sleep(2.2)
+    assert attempt(session_factory, strict, name, PASSWORD, "192.0.2.201") == "ok"
     # Five wrong passwords from one address do not lock the owner out of another.
     other = settings.model_copy(update={"login_account_max_failures_per_hour": 100})
     for _ in range(other.login_max_failures):
         attempt(session_factory, other, name, "wrong", "192.0.2.250")
     assert attempt(session_factory, other, name, "wrong", "192.0.2.250") == "limited"
     assert attempt(session_factory, other, name, PASSWORD, "198.51.100.2") == "ok"
+
+
+def test_an_admin_can_clear_an_accounts_failures(
+    client: httpx.Client, world: World, session_factory: sessionmaker[Session], settings: Settings
+) -> None:
+    target = world.users["staff_b1"]
+    for _ in range(settings.login_max_failures):
+        attempt(session_factory, settings, target.username, "wrong", "203.0.113.50")
+    assert attempt(session_factory, settings, target.username, PASSWORD, "203.0.113.50") == "limited"
+    admin = login(client, world.users["admin"].username, PASSWORD)
+    station = login(client, world.users["staff_a1"].username, PASSWORD)
+    assert client.post(f"/api/v1/users/{target.id}/unlock", headers=station).status_code == 403
+    cleared = client.post(f"/api/v1/users/{target.id}/unlock", headers=admin)
+    assert cleared.status_code == 200
+    assert cleared.json()["cleared"] == settings.login_max_failures
+    assert attempt(session_factory, settings, target.username, PASSWORD, "203.0.113.50") == "ok"
 
 
 def test_failed_sign_ins_are_audited(

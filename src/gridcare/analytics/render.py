@@ -9,11 +9,12 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from gridcare.tabular import as_text
 from gridcare.web.base import STATIC_DIR, templates
@@ -55,10 +56,35 @@ class PrinterBusy(RenderError):
     """Every Chromium slot stayed busy for the whole wait."""
 
 
+_waiting = 0
+_waiting_lock = threading.Lock()
+
+
 @contextmanager
 def printer_slot(slots: int, wait_seconds: float) -> Iterator[None]:
     """One of `slots` turns to run Chromium on this host, shared by every process through lock files
-    (each Chromium takes hundreds of MB: requests queue instead of starting one each)."""
+    (each Chromium takes hundreds of MB: requests queue instead of starting one each). At most twice
+    `slots` requests of a process wait in the queue (each holds a worker thread); more are refused at
+    once, so a burst of PDF requests cannot stall the server's other pages."""
+    global _waiting
+    with _waiting_lock:
+        if _waiting >= 2 * slots:
+            raise PrinterBusy("PDF 生成排队已满，请稍后再试")
+        _waiting += 1
+    try:
+        handle = _take_slot(slots, wait_seconds)
+    finally:
+        with _waiting_lock:
+            _waiting -= 1
+    try:
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
+
+
+def _take_slot(slots: int, wait_seconds: float) -> IO[str]:
+    """The lock file of a free slot (held), waiting up to `wait_seconds` for one."""
     folder = Path(tempfile.gettempdir()) / f"gridcare-pdf-{os.getuid()}"
     folder.mkdir(mode=0o700, exist_ok=True)
     deadline = time.monotonic() + wait_seconds
@@ -70,12 +96,7 @@ def printer_slot(slots: int, wait_seconds: float) -> Iterator[None]:
             except BlockingIOError:
                 handle.close()
                 continue
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-                handle.close()
-            return
+            return handle
         if time.monotonic() >= deadline:
             raise PrinterBusy(f"PDF 生成排队超过 {wait_seconds:.0f} 秒，请稍后再试")
         time.sleep(0.2)

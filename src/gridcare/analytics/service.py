@@ -12,7 +12,7 @@ from gridcare.analytics.monitoring import MonitoringReport, Period, Scope
 from gridcare.analytics.snapshot import Snapshot, default_path
 from gridcare.auth.principal import Principal
 from gridcare.config import Settings
-from gridcare.errors import InvalidInput, NotFound, PermissionDenied
+from gridcare.errors import InvalidInput, NotFound
 from gridcare.models import Unit
 from gridcare.models.enums import Role
 
@@ -42,7 +42,7 @@ def resolve_unit(session: Session, *, principal: Principal, unit: str | None) ->
             conditions.append(Unit.id == int(unit))
         found = session.scalars(select(Unit).where(or_(*conditions)).order_by(Unit.id)).first()
         if found is None:
-            raise NotFound(f"单位 {unit} 不存在")
+            raise NotFound(f"单位 {unit} 不存在或不在您的权限范围内")
     elif principal.unit_id:
         found = session.get(Unit, principal.unit_id)
         if found is None:
@@ -53,8 +53,8 @@ def resolve_unit(session: Session, *, principal: Principal, unit: str | None) ->
             count = session.scalar(select(func.count()).select_from(Unit).where(Unit.parent_id.is_(None)))
             raise InvalidInput(f"数据库中有 {count} 个市公司，请用 unit 指定单位（编码或编号）")
         found = roots[0]
-    if not principal.covers_path(found.path):
-        raise PermissionDenied(f"单位“{found.name}”不在您的权限范围内")
+    if not principal.covers_path(found.path):  # answered like a unit that does not exist
+        raise NotFound(f"单位 {unit} 不存在或不在您的权限范围内")
     return Scope(unit_id=found.id, code=found.code, name=found.name, kind=found.kind)
 
 

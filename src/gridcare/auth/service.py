@@ -5,10 +5,12 @@ Sign-in limits (README, Security), all counted in the database so every worker s
 - per account and address: `login_max_failures` wrong passwords within `login_window_seconds`;
 - per address, all accounts together: `login_address_max_failures` within the window;
 - per account, all addresses together: `login_account_max_failures_per_hour` in the last hour.
-  Over it, only *trusted* clients are still heard: an address the user signed in from within
-  `login_trusted_days`, or a browser holding the device mark it got at such a sign-in. Guessing from
-  ever new addresses is bounded, and the owner still gets in; nobody else's failures can lock them out
-  of an address that has not been failing.
+  Over it, *trusted* clients are still heard as usual — an address the user signed in from within
+  `login_trusted_days`, or a browser holding the device mark it got at such a sign-in — and every
+  other client is heard one at a time, once per `login_slow_seconds` for the account. Guessing from
+  ever new addresses is bounded (the hourly limit plus one a minute), nobody's failures lock the owner
+  out of a trusted device or address, and from a new one the owner is slowed, not refused for good.
+  An administrator can clear an account's failures (`clear_failures`).
 
 Each password evaluation is recorded as an attempt (outcome "pending") and committed *before* it runs,
 then counted with every other attempt: of many concurrent guesses no more than the limit are evaluated.
@@ -30,8 +32,9 @@ from gridcare.auth.passwords import verify_password
 from gridcare.auth.principal import Principal
 from gridcare.config import Settings
 from gridcare.db import transaction
-from gridcare.errors import AuthenticationFailed, TooManyAttempts
+from gridcare.errors import AuthenticationFailed, NotFound, TooManyAttempts
 from gridcare.models import LoginAttempt, Unit, User, UserSession
+from gridcare.models.enums import Role
 from gridcare.models.types import utcnow
 
 HOUR = timedelta(hours=1)
@@ -114,16 +117,24 @@ def _check_limits(
                 f"登录失败次数过多，请 {minutes} 分钟后再试", retry_after=settings.login_window_seconds
             )
     account = unrecorded + _count(session, LoginAttempt.username == username, LoginAttempt.at >= now - HOUR)
-    if account > settings.login_account_max_failures_per_hour and not _trusted(
+    if account <= settings.login_account_max_failures_per_hour or _trusted(
         session,
         username=username,
         client_ip=client_ip,
         device_user_id=device_user_id,
         since=now - timedelta(days=settings.login_trusted_days),
     ):
+        return
+    # Over the hourly limit, from a client not known to be the owner's: one evaluation per account
+    # and `login_slow_seconds`, whoever asks. Guesses stay bounded; the owner on a new device is
+    # slowed, not shut out.
+    slow = timedelta(seconds=settings.login_slow_seconds)
+    recent = unrecorded + _count(session, LoginAttempt.username == username, LoginAttempt.at >= now - slow)
+    if recent > 1:
         raise TooManyAttempts(
-            "该账号近一小时登录失败次数过多，已暂停从新的地址登录：请在您常用的电脑上登录，或联系系统管理员",
-            retry_after=3600,
+            f"该账号近一小时登录失败次数过多，从新的电脑或地址登录每 {settings.login_slow_seconds} 秒只能尝试一次，"
+            "请稍后再试；在常用的电脑上登录不受此限，也可请系统管理员解除",
+            retry_after=settings.login_slow_seconds,
         )
 
 
@@ -190,12 +201,11 @@ def sign_in(
             failed = True
         else:
             s.execute(update(LoginAttempt).where(LoginAttempt.id == attempt_id).values(outcome="success"))
-            s.execute(
+            s.execute(  # only evaluated failures: attempts still running are counted as they end
                 delete(LoginAttempt).where(
                     LoginAttempt.username == name,
                     LoginAttempt.client_ip == client_ip,
-                    LoginAttempt.outcome.in_(COUNTED),
-                    LoginAttempt.id != attempt_id,
+                    LoginAttempt.outcome == "failed",
                 )
             )
             session_id = secrets.token_urlsafe(32)
@@ -221,6 +231,28 @@ def sign_in(
         raise AuthenticationFailed("用户名或密码错误")
     assert user is not None
     return SignedIn(user=user, session_id=session_id)
+
+
+def clear_failures(session: Session, *, principal: Principal, user_id: int) -> int:
+    """An administrator lifts the sign-in limits of one account (after checking who is trying): its
+    recorded failures are forgotten. Audited."""
+    principal.require(Role.admin, action="解除登录限制")
+    user = session.scalar(select(User).where(User.id == user_id, principal.in_scope(User.unit_id)))
+    if user is None:
+        raise NotFound(f"用户 {user_id} 不存在或不在您的权限范围内")
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        delete(LoginAttempt).where(LoginAttempt.username == user.username, LoginAttempt.outcome == "failed")
+    )
+    cleared = max(result.rowcount or 0, 0)
+    record(
+        session,
+        actor=principal,
+        action="clear_login_failures",
+        entity="user",
+        entity_id=user.id,
+        detail={"cleared": cleared},
+    )
+    return cleared
 
 
 def sign_out(session: Session, *, principal: Principal) -> None:

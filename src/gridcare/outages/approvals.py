@@ -21,8 +21,9 @@ from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from gridcare.auth.principal import Principal
+from gridcare.auth.service import principal_for
 from gridcare.calendar import BEIJING
-from gridcare.errors import Conflict, InvalidInput, NotFound
+from gridcare.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from gridcare.models import Notification, Outage, OutageApproval, OutageStation, Unit, User, UserRole
 from gridcare.models.enums import Role
 from gridcare.models.types import utcnow
@@ -158,6 +159,14 @@ def decide(
         raise InvalidInput("不批准时请写明意见", details=[{"field": "note", "reason": "必填"}])
     outage = session.get(Outage, approval.outage_id)
     assert outage is not None
+    if approve and approval.requested_by_id:  # still an approver for this request (roles, unit, scope)?
+        requester = principal_for(session, approval.requested_by_id)
+        if principal.user_id not in {
+            uid for uid, _ in candidates(session, outage=outage, requester=requester)
+        }:
+            raise PermissionDenied("您已不再是该申请的有效批准人（角色或单位已变更），请由申请人另选批准人")
+    if approve and outage.planned_start != approval.planned_start:
+        raise Conflict("停电计划时间已改变，该申请已不适用，请由申请人重新申请")
     result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
         update(OutageApproval)
         .where(OutageApproval.id == approval.id, OutageApproval.status == "pending")

@@ -40,8 +40,9 @@ def areas_below(scope: OutageScope) -> Select[int]:
     return select(TransformerArea.id).where(or_(*conditions))
 
 
-def missing_elements(session: Session, scope: OutageScope) -> list[dict[str, object]]:
-    """Scope ids that do not exist, as error details (field, id)."""
+def missing_elements(session: Session, principal: Principal, scope: OutageScope) -> list[dict[str, object]]:
+    """Scope ids that do not exist, as error details (field, id). A 台区 outside the user's scope is
+    reported exactly like a missing one (feeders and switches are the grid's, listed to everyone)."""
     details: list[dict[str, object]] = []
     for field, model, ids in (
         ("feeders", Feeder, scope.feeders),
@@ -50,8 +51,12 @@ def missing_elements(session: Session, scope: OutageScope) -> list[dict[str, obj
     ):
         if not ids:
             continue
-        found = set(session.scalars(select(model.id).where(model.id.in_(ids))))
-        details += [{"field": f"scope.{field}", "id": i, "reason": "不存在"} for i in ids if i not in found]
+        query = select(model.id).where(model.id.in_(ids))
+        if model is TransformerArea:
+            query = query.where(principal.in_scope(TransformerArea.station_id))
+        found = set(session.scalars(query))
+        reason = "不存在或不在您的权限范围内" if model is TransformerArea else "不存在"
+        details += [{"field": f"scope.{field}", "id": i, "reason": reason} for i in ids if i not in found]
     return details
 
 

@@ -152,7 +152,7 @@ def _area_text(villages: list[str], areas: int) -> str:
 def _reach(session: Session, principal: Principal, scope: OutageScope) -> tuple[dict[str, object], list[int]]:
     """A scope's 台区, customers, important customers and area text, and its stations; refused when
     an element does not exist or a station is outside the user's scope."""
-    missing = repository.missing_elements(session, scope)
+    missing = repository.missing_elements(session, principal, scope)
     if missing:
         raise InvalidInput("停电范围中有不存在的设备", details=missing)
     areas, customers, important, stations, villages = repository.area_summary(session, scope)
@@ -289,6 +289,8 @@ def announce(
     Within the notice period only with an approved short-notice request."""
     now = now or utcnow()
     outage = load_for(session, principal, outage_id, version, ("planned",), "发布停电通知")
+    if outage.planned_start <= now:
+        raise NoticeTooLate(f"停电事件 {outage.number} 的计划停电时间已过，不能再发布：请取消后重新计划")
     _check_notice(session, outage, now)
     outage.status = "announced"
     outage.announced_at = now

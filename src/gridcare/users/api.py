@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from gridcare.apidocs import ERROR_RESPONSES
+from gridcare.auth.service import clear_failures
 from gridcare.http import PrincipalDep, SessionDep
 from gridcare.paging import Page, PageDep, page_of
 from gridcare.params import IdPath, IdQuery
@@ -32,6 +33,11 @@ def get_user(user_id: IdPath, session: SessionDep, principal: PrincipalDep) -> U
 @router.post("/users", response_model=UserRead, status_code=201, summary="新建用户（系统管理员）")
 def create_user(data: UserCreate, session: SessionDep, principal: PrincipalDep) -> UserRead:
     return service.create_user(session, principal=principal, data=data)
+
+
+@router.post("/users/{user_id}/unlock", summary="解除账号的登录限制（清除失败记录；系统管理员）")
+def unlock_user(user_id: IdPath, session: SessionDep, principal: PrincipalDep) -> dict[str, int]:
+    return {"cleared": clear_failures(session, principal=principal, user_id=user_id)}
 
 
 @router.get("/audit-log", response_model=Page[AuditEntryRead], summary="审计日志（管理员、质检）")

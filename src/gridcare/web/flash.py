@@ -102,3 +102,9 @@ def take(session: Session, request: Request, *, user_id: int | None) -> Flash | 
         details=list(payload.get("details") or []),
         retry_after=payload.get("retry_after"),
     )
+
+
+def purge(session: Session) -> int:
+    """Forget refused forms older than KEEP (they may hold what a caller said: not kept longer)."""
+    result = session.execute(delete(FormFlash).where(FormFlash.created_at < utcnow() - KEEP))
+    return max(getattr(result, "rowcount", 0) or 0, 0)

@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import secrets
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
@@ -16,7 +17,7 @@ from sqlalchemy import text
 
 from gridcare.auth.service import sign_in, sign_out
 from gridcare.auth.tokens import device_mark, device_user, issue_token, read_token
-from gridcare.errors import AuthenticationFailed, DomainError, InvalidInput, PermissionDenied
+from gridcare.errors import AuthenticationFailed, DomainError, InvalidInput
 from gridcare.http import FactoryDep, SessionDep, SettingsDep, client_address
 from gridcare.web import flash
 from gridcare.web.base import COOKIE, FormDep, WebPrincipalDep, render
@@ -59,6 +60,10 @@ def login_page(
     if fresh:
         nonce = secrets.token_hex(16)
     refused = flash.take(session, request, user_id=None)
+    error = refused.error if refused else None
+    status = refused.status if refused else 200
+    if refused is None and request.query_params.get("expired"):
+        error, status = "登录页面已过期，请重新输入用户名和密码", 403
     response = render(
         request,
         "login.html",
@@ -66,9 +71,9 @@ def login_page(
             "next": _safe_next(next),
             "username": (refused.values.get("username", "") if refused else ""),
             "login_csrf": _login_csrf(nonce, settings.resolved_secret_key()),
-            "error": refused.error if refused else None,
+            "error": error,
         },
-        status=refused.status if refused else 200,
+        status=status,
     )
     if refused and refused.retry_after:
         response.headers["Retry-After"] = str(refused.retry_after)
@@ -96,12 +101,13 @@ def login_submit(
     csrf: Annotated[str, Form(alias="_csrf")] = "",
 ) -> Response:
     target = _safe_next(next)
-    back = f"/login?next={target}"
+    back = "/login?" + urlencode({"next": target})
     secret = settings.resolved_secret_key()
     nonce = request.cookies.get(LOGIN_COOKIE, "")
+    if not nonce or not hmac.compare_digest(csrf, _login_csrf(nonce, secret)):
+        # Nothing is stored for a form that did not come from this site's page.
+        return RedirectResponse(back + "&expired=1", status_code=303)
     try:
-        if not nonce or not hmac.compare_digest(csrf, _login_csrf(nonce, secret)):
-            raise PermissionDenied("登录页面已过期，请重新输入用户名和密码")
         if not username.strip() or not password:
             raise InvalidInput("请输入用户名和密码")
         signed = sign_in(

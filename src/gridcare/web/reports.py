@@ -22,6 +22,11 @@ from gridcare.web.forms import optional_date
 
 router = APIRouter(include_in_schema=False)
 
+# The single-file HTML report embeds ECharts, its script and its data: inline only, nothing fetched.
+STANDALONE_CSP = (
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
 MEDIA_TYPES = {
     "html": "text/html; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -104,10 +109,7 @@ def monitoring_file(
     )
     name = f"投诉监测通报_{document['unit']['name']}_{start}_{end}.{fmt}"
     disposition = "inline" if fmt in ("html", "json") else "attachment"
-    return Response(
-        content,
-        media_type=MEDIA_TYPES[fmt],
-        headers={
-            "Content-Disposition": f"{disposition}; filename=report.{fmt}; filename*=UTF-8''{quote(name)}"
-        },
-    )
+    headers = {"Content-Disposition": f"{disposition}; filename=report.{fmt}; filename*=UTF-8''{quote(name)}"}
+    if fmt == "html":  # a standalone page: its charts and data are inline, nothing else may load
+        headers["Content-Security-Policy"] = STANDALONE_CSP
+    return Response(content, media_type=MEDIA_TYPES[fmt], headers=headers)

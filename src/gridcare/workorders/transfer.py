@@ -497,8 +497,11 @@ class _Importer:
                 continue
             customer = customers.get(row.values.get("account_no", ""))
             area = areas.get(row.values.get("transformer_area", ""))
-            if customer is not None and area is None and customer.transformer_area_id is not None:
-                area = self.session.get(TransformerArea, customer.transformer_area_id)
+            if customer is not None and area is None:
+                if id(customer) in self.customer_area:  # created by an earlier row of this file
+                    area = self.customer_area[id(customer)]
+                elif customer.transformer_area_id is not None:
+                    area = self.session.get(TransformerArea, customer.transformer_area_id)
             village = None
             if area is not None and area.village_id:
                 village = villages.get(area.village_id) or self.session.get(Village, area.village_id)
@@ -544,6 +547,10 @@ class _Importer:
             elif area is not None:
                 order_station = self.session.get(Unit, area.station_id)
             assert order_station is not None
+            if order_station is not station and not self._covers(order_station):
+                # The order goes to the station of its customer's 台区, which must be the user's too.
+                self.error(row, "account_no", f"客户所在供电单位“{order_station.name}”不在您的权限范围内")
+                continue
             planned.append(
                 (
                     row,

@@ -95,11 +95,17 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_outage_stations_station_id_outage_id", ["station_id", "outage_id"], unique=False
         )
-    # The stations of the outages already stored: those of the 台区 their kept customers were on.
+    # The stations of the outages already stored: those of the 台区 their kept customers were on, and
+    # those of the 台区 their scope names (feeders, switches, 台区), customers or not.
     op.execute(
         "INSERT INTO outage_stations (outage_id, station_id) "
-        "SELECT DISTINCT oc.outage_id, ta.station_id FROM outage_customers oc "
-        "JOIN transformer_areas ta ON ta.id = oc.transformer_area_id"
+        "SELECT oc.outage_id, ta.station_id FROM outage_customers oc "
+        "JOIN transformer_areas ta ON ta.id = oc.transformer_area_id "
+        "UNION "
+        "SELECT si.outage_id, ta.station_id FROM outage_scope_items si JOIN transformer_areas ta ON "
+        "(si.element = 'feeder' AND ta.feeder_id = si.element_id) "
+        "OR (si.element = 'branch_switch' AND ta.branch_switch_id = si.element_id) "
+        "OR (si.element = 'transformer_area' AND ta.id = si.element_id)"
     )
 
     op.create_table(
@@ -133,6 +139,15 @@ def upgrade() -> None:
             "ix_outage_approvals_approver_id_status", ["approver_id", "status"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_outage_approvals_outage_id"), ["outage_id"], unique=False)
+    # Outages announced at short notice before this revision named their approver on the outage: that
+    # is kept as their (approved) request, so they can start as announced.
+    op.execute(
+        "INSERT INTO outage_approvals (outage_id, requested_by_id, approver_id, reason, planned_start, status, "
+        "requested_at, decided_at) "
+        "SELECT id, created_by_id, short_notice_approver_id, COALESCE(short_notice_reason, '（升级前记录）'), "
+        "planned_start, 'approved', COALESCE(announced_at, created_at), COALESCE(announced_at, created_at) "
+        "FROM outages WHERE short_notice_approver_id IS NOT NULL"
+    )
 
     # Plain ADD COLUMN (nullable, no reference): done in place on SQLite, no table copy.
     op.add_column("notifications", sa.Column("link", sa.String(length=200), nullable=True))
@@ -144,11 +159,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("UPDATE outages SET cause = analysis WHERE status = 'predicted' AND analysis IS NOT NULL")
-    with op.batch_alter_table("outages", schema=None) as batch_op:
-        batch_op.drop_column("cancel_reason")
-        batch_op.drop_column("analysis")
-    with op.batch_alter_table("notifications", schema=None) as batch_op:
-        batch_op.drop_column("link")
+    # Plain DROP COLUMN (SQLite 3.35+): a batch table copy of outages would break the references to it.
+    for table, column in (("outages", "cancel_reason"), ("outages", "analysis"), ("notifications", "link")):
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
 
     with op.batch_alter_table("outage_approvals", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_outage_approvals_outage_id"))
