@@ -112,6 +112,24 @@ def test_nul_characters_are_refused_before_they_reach_the_database(
     )
     assert made.status_code == 422
     assert "空字符" in made.json()["error"]["message"]
+    vendor_json = client.post(
+        "/api/v1/workorders",
+        content='{"business_type": "consultation", "content": "电价\\u0000咨询"}'.encode(),
+        headers={**headers, "Content-Type": "application/merge-patch+json"},
+    )
+    assert vendor_json.status_code == 422
+    form = client.post(
+        "/api/v1/auth/token", files={"username": (None, "a\x00b"), "password": (None, "x")}
+    )  # multipart fields are checked too
+    assert form.status_code == 422
+
+
+def test_a_time_without_its_time_zone_is_a_field_error(client: httpx.Client, world: World) -> None:
+    headers = login(client, world.users["admin"].username, PASSWORD)
+    body = {"account_no": "1", "bill_month": "2026-10", "amount_cents": 1, "due_date": "2026-10-01T00:00:00"}
+    answer = client.post("/api/v1/arrears", json=body, headers=headers)
+    assert answer.status_code == 422
+    assert "时区" in answer.json()["error"]["message"]
 
 
 def test_an_unexpected_error_is_the_usual_json_or_page_with_status_500(settings: Settings) -> None:
@@ -131,6 +149,8 @@ def test_an_unexpected_error_is_the_usual_json_or_page_with_status_500(settings:
     try:
         api = httpx.get(f"http://127.0.0.1:{port}/api/v1/boom")
         assert api.status_code == 500
+        assert api.headers["x-content-type-options"] == "nosniff"
+        assert "script-src 'self'" in api.headers["content-security-policy"]
         assert api.json()["error"]["code"] == "internal_error"
         assert "13812345678" not in api.text
         page = httpx.get(f"http://127.0.0.1:{port}/boom")

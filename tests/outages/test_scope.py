@@ -240,6 +240,19 @@ def test_the_notice_period_runs_from_the_announcement(
             s, principal=who, outage_id=outage.id, version=outage.version, now=outage.planned_start
         )
         assert started.status == "in_progress"
+        # An outage whose planned start has passed cannot be announced any more.
+        stale = service.create(
+            s, principal=who, settings=settings, data=plan(grid, timedelta(days=8)), now=NOW
+        )
+        with pytest.raises(service.NoticeTooLate, match="计划停电时间已过"):
+            service.announce(
+                s,
+                principal=who,
+                settings=settings,
+                outage_id=stale.id,
+                version=stale.version,
+                now=NOW + timedelta(days=9),
+            )
         # With short notice approved, the period is waived (not the planned start).
         soon = service.create(
             s, principal=who, settings=settings, data=plan(grid, timedelta(days=1)), now=NOW

@@ -217,3 +217,23 @@ def test_the_report_workbook_writes_names_as_text() -> None:
     values = [c for row in sheet.iter_rows(min_row=3) for c in row]
     assert [c.data_type for c in values] == ["s", "s", "s", "s"]
     assert values[1].value.startswith("=")
+
+
+def test_a_customer_created_by_the_file_keeps_its_area_on_later_orders(
+    session_factory: sessionmaker[Session], settings: Settings, tmp_path: Path
+) -> None:
+    tag = unique("")
+    rows = rows_for(tag, 2)
+    rows[1]["户号"] = rows[0]["户号"]  # the second order is the same new customer's ...
+    rows[1]["台区编号"] = ""  # ... and names no 台区 nor area class: both come from the customer
+    rows[1]["城乡类别"] = ""
+    path = write_export(tmp_path / "orders.csv", rows)
+    with session_factory() as s:
+        import_orders(s, principal=SYSTEM, settings=settings, path=path)
+        s.commit()
+        orders = s.scalars(
+            select(WorkOrder).where(WorkOrder.number.startswith(f"IM{tag}")).order_by(WorkOrder.number)
+        ).all()
+    assert len(orders) == 2
+    assert orders[1].transformer_area_id == orders[0].transformer_area_id is not None
+    assert orders[1].village_id == orders[0].village_id is not None
