@@ -107,6 +107,8 @@ def server(url: str) -> Iterator[str]:
         "GRIDCARE_SECRET_KEY": "benchmark-secret-key-0123456789-abcdefghij",
         # One demo user drives every request: the per-user rate limit would measure itself.
         "GRIDCARE_API_RATE_PER_MINUTE": "0",
+        # The background jobs would compete with what is measured (a benchmark runs them itself).
+        "GRIDCARE_SERVE_JOBS": "false",
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "gridcare.cli", "serve", "--port", str(port)],

@@ -23,12 +23,14 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from gridcare import migrate
+from gridcare import migrate, wiring
 from gridcare.app import create_app
 from gridcare.config import Settings
 from gridcare.db import make_engine, make_session_factory
 from gridcare.server import uvicorn_options
 from tests.factories import World, build_world
+
+wiring.load()  # every hook subscription, as the app and the CLI load them
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

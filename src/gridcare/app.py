@@ -18,7 +18,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from gridcare import __version__
+from gridcare import __version__, wiring
 from gridcare.analytics.api import router as reports_router
 from gridcare.auth.api import router as auth_router
 from gridcare.catalogs.api import router as catalogs_router
@@ -27,15 +27,18 @@ from gridcare.customers.api import router as customers_router
 from gridcare.db import make_engine, make_session_factory
 from gridcare.errors import DomainError, TooManyAttempts
 from gridcare.grid.api import router as grid_router
+from gridcare.inbox.api import router as inbox_router
 from gridcare.middleware import AccessLog, BodyLimit, SecurityHeaders, security_headers
 from gridcare.org.api import router as org_router
 from gridcare.outages.api import router as outages_router
 from gridcare.ratelimit import RateLimiter
 from gridcare.sla.api import router as sla_router
+from gridcare.templating import STATIC_DIR, templates
 from gridcare.users.api import router as users_router
 from gridcare.validation import field_path, reason_zh
 from gridcare.web.admin import router as web_admin_router
-from gridcare.web.base import STATIC_DIR, LoginRequired, login_url, render, templates
+from gridcare.web.base import LoginRequired, login_url, render
+from gridcare.web.inbox import router as web_inbox_router
 from gridcare.web.intake import router as web_intake_router
 from gridcare.web.orders import router as web_orders_router
 from gridcare.web.outages import router as web_outages_router
@@ -167,6 +170,7 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    wiring.load()
     settings.resolved_secret_key()  # a missing or weak key stops the start, not every request
     # uvicorn's own access log writes query strings (searches carry phone numbers): GridCare keeps its
     # own (AccessLog), also when the app is served by `uvicorn gridcare.asgi:app` directly.
@@ -216,6 +220,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         web_admin_router,
         web_reports_router,
         web_outages_router,
+        inbox_router,
+        web_inbox_router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -35,6 +35,14 @@ calendar_app = typer.Typer(help="工作日历", no_args_is_help=True)
 app.add_typer(calendar_app, name="calendar")
 
 
+@app.callback()
+def _wired() -> None:
+    """GridCare 95598 供电服务平台命令行"""
+    from gridcare import wiring  # every domain's hook subscriptions, before any command changes data
+
+    wiring.load()
+
+
 def fail(message: str, details: list[dict[str, object]] | None = None) -> NoReturn:
     typer.echo(f"错误：{message}", err=True)
     for d in details or []:
@@ -125,10 +133,19 @@ def serve(
     workers: Annotated[
         int, typer.Option(envvar="GRIDCARE_WORKERS", help="进程数（PostgreSQL 上可多个）")
     ] = 1,
+    jobs: Annotated[
+        bool,
+        typer.Option(
+            "--jobs/--no-jobs",
+            envvar="GRIDCARE_SERVE_JOBS",
+            help="同时运行后台任务（超时扫描、通知发送、报表快照）；另设 gridcare worker 时可关闭",
+        ),
+    ] = True,
 ) -> None:
-    """启动网页与 API 服务。"""
+    """启动网页与 API 服务（默认同时运行后台任务）。"""
     import uvicorn
 
+    from gridcare.jobs import Runner
     from gridcare.server import uvicorn_options
 
     settings = _settings()
@@ -136,7 +153,17 @@ def serve(
         settings.resolved_secret_key()  # refuse to start with a weak key (rather than fail every request)
     except ConfigurationError as exc:
         fail(str(exc))
-    uvicorn.run("gridcare.asgi:app", host=host, port=port, workers=workers, **uvicorn_options(settings))
+    runner = None
+    if jobs:  # in this (supervising) process: one runner however many web workers there are
+        engine = make_engine(settings)
+        runner = Runner(settings, engine, make_session_factory(engine), echo=typer.echo)
+        runner.start()
+        typer.echo("后台任务已启动（超时扫描、通知发送、报表快照刷新）")
+    try:
+        uvicorn.run("gridcare.asgi:app", host=host, port=port, workers=workers, **uvicorn_options(settings))
+    finally:
+        if runner is not None:
+            runner.stop(timeout=10)
 
 
 @user_app.command("create")
@@ -291,45 +318,28 @@ def export_customers(
 
 @app.command()
 def worker(
-    once: Annotated[bool, typer.Option("--once", help="只扫描一次后退出")] = False,
-    interval: Annotated[int | None, typer.Option(help="扫描间隔秒数（默认取配置，60 秒）")] = None,
+    once: Annotated[bool, typer.Option("--once", help="每个任务运行一次后退出")] = False,
+    job: Annotated[
+        list[str] | None, typer.Option("--job", help="只运行指定任务（可重复），缺省为全部")
+    ] = None,
 ) -> None:
-    """后台任务：每分钟扫描即将超时与已超时的工单环节，写入预警事件并通知环节处理人；发送停电通知；刷新报表快照。"""
-    import time as _time
+    """后台任务：超时扫描、通知发送、报表快照刷新、登录记录清理等（见“管理 → 后台任务”）。
+    一个任务失败只记录并稍后重试，不影响其他任务。`gridcare serve` 默认也在本进程中运行这些任务。"""
+    from gridcare.jobs import JOBS, Runner
 
-    from gridcare.analytics.service import snapshot
-    from gridcare.auth.service import purge
-    from gridcare.notify.outbox import deliver_all
-    from gridcare.web.flash import purge as purge_flashes
-    from gridcare.workorders.tasks import scan_due
-
+    unknown = sorted(set(job or []) - set(JOBS))
+    if unknown:
+        fail(f"没有任务 {'、'.join(unknown)}；可选：{'、'.join(JOBS)}")
     settings = _settings()
     engine = make_engine(settings)
-    factory = make_session_factory(engine)
-    pause = interval if interval is not None else settings.scan_interval_seconds
-    analytics = snapshot(settings, engine)
-    next_purge = 0.0
+    runner = Runner(settings, engine, make_session_factory(engine), only=job or None, echo=typer.echo)
     try:
-        while True:
-            started = _time.perf_counter()
-            result = scan_due(factory, batch_size=settings.scan_batch_size)
-            typer.echo(
-                f"超时扫描：预警 {result.warnings}，超时 {result.breaches}（{_time.perf_counter() - started:.2f} 秒）"
-            )
-            _echo_delivery(deliver_all(factory, settings, budget_seconds=max(pause - 10, 5)))
-            refreshed = analytics.refresh()
-            typer.echo(
-                f"报表快照{'重建' if refreshed.full else '刷新'}：工单 {refreshed.orders}，事件 {refreshed.events}"
-                f"（{refreshed.seconds:.2f} 秒）"
-            )
-            if _time.monotonic() >= next_purge:  # old sign-in attempts and ended sessions, hourly
-                with transaction(factory) as session:
-                    purge(session, settings=settings)
-                    purge_flashes(session)
-                next_purge = _time.monotonic() + 3600
-            if once:
-                return
-            _time.sleep(pause)
+        if once:
+            results = runner.tick(force=True)
+            if any(not r.ok for r in results):
+                raise typer.Exit(1)
+            return
+        runner.run_forever()
     except KeyboardInterrupt:
         typer.echo("已停止")
     finally:

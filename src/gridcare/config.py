@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     # to `pdf_wait_seconds` for a turn.
     pdf_concurrency: int = Field(default=2, ge=1)
     pdf_wait_seconds: int = Field(default=60, ge=1)
-    # Work orders (DOMAIN.md §4, §6)
+    # Work orders (docs/domain.md §4, §6)
     workday_counting: str = Field(
         default="from_next_day",
         description="from_next_day (default) or acceptance_day_is_day_one",
@@ -64,10 +64,13 @@ class Settings(BaseSettings):
     callback_extra_tries: int = 3
     scan_batch_size: int = 1000
     scan_interval_seconds: int = 60
+    # Background jobs (gridcare/jobs.py): how often notices are sent and the report snapshot refreshed.
+    deliver_interval_seconds: int = 5
+    snapshot_interval_seconds: int = 60
     # Analytics (reports): the DuckDB snapshot file; unset = beside a SQLite database, else
     # ./gridcare-analytics.duckdb.
     analytics_path: Path | None = None
-    # Outage notices (DOMAIN.md §7, §10): who signs them, which channels reach customers and village
+    # Outage notices (docs/domain.md §7, §10): who signs them, which channels reach customers and village
     # liaisons, and the gateways. Unset gateways: the "file" channel writes notices to `notice_file`.
     notice_signature: str = "供电公司"
     customer_channels: str = Field(default="file", description="comma list of sms, wechat, file")

@@ -18,23 +18,9 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
-    """Migrate, then add the default catalogues, workflow and time limits where they are missing."""
+    """Migrate. The default catalogues and time limits are seeded by the migrations (0007) and changed
+    by later ones, so an existing database gets every change to them."""
     command.upgrade(alembic_config(database_url), revision)
-    if revision == "head":
-        seed_defaults(database_url)
-
-
-def seed_defaults(database_url: str) -> dict[str, int]:
-    from gridcare.config import Settings
-    from gridcare.db import make_engine, make_session_factory, transaction
-    from gridcare.workorders.defaults import ensure_defaults
-
-    engine = make_engine(Settings(database_url=database_url))
-    try:
-        with transaction(make_session_factory(engine)) as session:
-            return ensure_defaults(session)
-    finally:
-        engine.dispose()
 
 
 def downgrade(database_url: str, revision: str) -> None:

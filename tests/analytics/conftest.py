@@ -22,7 +22,7 @@ HEADERS = [names[0] for names in COLUMNS.values()]
 
 
 def write_export(path: Path, rows: list[dict[str, str]]) -> Path:
-    """A 95598 export with the Chinese headers of DOMAIN.md §12 (UTF-8 with BOM, as staff exchange)."""
+    """A 95598 export with the Chinese headers of docs/domain.md §12 (UTF-8 with BOM, as staff exchange)."""
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=HEADERS)
         writer.writeheader()

@@ -1,4 +1,4 @@
-"""On demo data generated with the DOMAIN.md §11 shares, the report gives them back within 2 points;
+"""On demo data generated with the docs/domain.md §11 shares, the report gives them back within 2 points;
 the DuckDB report and the plain computation (pandas over the operational database) agree exactly."""
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from gridcare.workorders.schemas import (
 )
 from tests.conftest import ScratchDatabases
 
-# One quarter of a province's complaints (DOMAIN.md §11).
+# One quarter of a province's complaints (docs/domain.md §11).
 SHARES_L1 = {
     "供电质量投诉": 45.14,
     "营业投诉": 23.29,

@@ -92,6 +92,11 @@ def test_complaint_from_intake_to_archive(open_as: OpenAs, demo_site: DemoSite, 
         order_url = agent.url
         assert re.search(r"/orders/\d+", order_url)
 
+    with flow.step("供电所打开工作台，等待新工单"):
+        station = open_as("station")
+        expect(station.locator("#workbench-live")).not_to_contain_text(number)
+        station.evaluate("window.__notReloaded = true")  # gone if the page were loaded again
+
     with flow.step("派单（调度员）"):
         dispatcher = open_as("dispatcher")
         dispatcher.goto(order_url)
@@ -100,9 +105,11 @@ def test_complaint_from_intake_to_archive(open_as: OpenAs, demo_site: DemoSite, 
         expect(dispatcher.locator(".flash.ok")).to_have_text("已派单")
         expect(dispatcher.locator("#order-step")).to_have_text("待接单")
 
+    with flow.step("供电所工作台无需刷新即显示新派工单"):
+        expect(station.locator("#workbench-live table.list")).to_contain_text(number, timeout=25_000)
+        assert station.evaluate("window.__notReloaded === true")
+
     with flow.step("接单、联系客户、回单（供电所）"):
-        station = open_as("station")
-        expect(station.locator("table.list")).to_contain_text(number)  # in the station's queue
         station.click(f"text={number}")
         act(station, "#act-accept")
         expect(station.locator("#order-step")).to_have_text("待联系客户")

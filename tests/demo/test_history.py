@@ -1,4 +1,4 @@
-"""The demo's work-order history has the shapes of DOMAIN.md §11."""
+"""The demo's work-order history has the shapes of docs/domain.md §11."""
 
 from __future__ import annotations
 
@@ -9,10 +9,13 @@ from typing import Any
 import pytest
 
 from gridcare.calendar import BEIJING, WorkCalendar, builtin_years
-from gridcare.demo.history import EVENT_COLUMNS, ORDER_COLUMNS, History, Staff
+from gridcare.demo.history import ORDER_COLUMNS, History, Staff
 from gridcare.demo.province import build_province
 from gridcare.sla.policy import Rule
 from gridcare.workorders.defaults import SLA_RULES
+from gridcare.workorders.process import LOG
+
+EVENT_COLUMNS = ("id", *LOG.columns())  # the rows the demo hands to the engine's log
 
 SHARES_L1 = {"TS04": 45.14, "TS02": 23.29, "TS01": 23.05, "TS03": 4.74, "TS05": 3.78}
 

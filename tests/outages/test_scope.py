@@ -316,7 +316,9 @@ def test_cancelling_an_announced_outage_needs_a_reason_and_a_confirmation(
         assert (done.status, done.cancel_reason) == ("cancelled", "施工单位调整")
         told = s.scalars(
             select(OutboxMessage).where(
-                OutboxMessage.outage_id == outage.id, OutboxMessage.kind == "cancelled"
+                OutboxMessage.item_kind == "outage",
+                OutboxMessage.item_id == outage.id,
+                OutboxMessage.kind == "cancelled",
             )
         ).all()
         assert told
@@ -347,7 +349,11 @@ def test_two_concurrent_announcements_give_one_200_and_one_409(
     assert sorted(a.status_code for a in answers) == [200, 409]
     assert all(a.headers["content-type"].startswith("application/json") for a in answers)
     with session_factory() as s:
-        notices = s.scalars(select(OutboxMessage).where(OutboxMessage.outage_id == outage.id)).all()
+        notices = s.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.item_kind == "outage", OutboxMessage.item_id == outage.id
+            )
+        ).all()
     assert len(notices) == 4  # queued once: 3 customers and the village liaison
 
 

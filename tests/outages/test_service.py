@@ -36,7 +36,9 @@ def planned(
 def outbox(session: Session, outage_id: int) -> list[OutboxMessage]:
     return list(
         session.scalars(
-            select(OutboxMessage).where(OutboxMessage.outage_id == outage_id).order_by(OutboxMessage.key)
+            select(OutboxMessage)
+            .where(OutboxMessage.item_kind == "outage", OutboxMessage.item_id == outage_id)
+            .order_by(OutboxMessage.key)
         )
     )
 

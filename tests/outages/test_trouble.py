@@ -44,7 +44,14 @@ def test_calls_behind_one_switch_predict_an_outage_there(
         assert outage.status == "predicted"
         assert scope_of(s, outage.id) == {("branch_switch", grid.switch.id)}
         assert outage.affected_customers == 3
-        assert s.scalars(select(OutboxMessage).where(OutboxMessage.outage_id == outage.id)).all() == []
+        assert (
+            s.scalars(
+                select(OutboxMessage).where(
+                    OutboxMessage.item_kind == "outage", OutboxMessage.item_id == outage.id
+                )
+            ).all()
+            == []
+        )
         later = no_power(s, grid, settings, grid.customers["important"], 12)
         assert (later.step, later.outage_id) == ("merged", outage.id)
         assert outage.cause == trouble.UNCONFIRMED_CAUSE
@@ -65,7 +72,11 @@ def test_calls_behind_one_switch_predict_an_outage_there(
         # Customers read the cause and the restoration the dispatcher wrote, never the analysis.
         notice = next(
             m
-            for m in s.scalars(select(OutboxMessage).where(OutboxMessage.outage_id == outage.id))
+            for m in s.scalars(
+                select(OutboxMessage).where(
+                    OutboxMessage.item_kind == "outage", OutboxMessage.item_id == outage.id
+                )
+            )
             if m.customer_id
         )
         assert "2号分支故障，正在抢修" in notice.body
@@ -74,7 +85,11 @@ def test_calls_behind_one_switch_predict_an_outage_there(
         assert "报修无电" not in notice.body
         told = {
             m.customer_id
-            for m in s.scalars(select(OutboxMessage).where(OutboxMessage.outage_id == outage.id))
+            for m in s.scalars(
+                select(OutboxMessage).where(
+                    OutboxMessage.item_kind == "outage", OutboxMessage.item_id == outage.id
+                )
+            )
             if m.customer_id
         }
         assert told == {grid.customers[k].id for k in ("plain", "important", "no_phone")}

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from gridcare.analytics import service
 from gridcare.apidocs import ERROR_RESPONSES
-from gridcare.http import PrincipalDep, SessionDep, SettingsDep
+from gridcare.auth.http import PrincipalDep, SessionDep, SettingsDep
 from gridcare.params import Day
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports 报表"], responses=ERROR_RESPONSES)

@@ -109,7 +109,7 @@ def _quantile(value_at: Callable[[int], int], count: int, q: float) -> float:
 
 
 def service_index_figures(handled: int, events: int, satisfaction_rate: float | None) -> dict[str, Any]:
-    """优质服务评价指数 from its counts (DOMAIN.md §9): less 0.1 per whole 0.1 point below 95 %."""
+    """优质服务评价指数 from its counts (docs/domain.md §9): less 0.1 per whole 0.1 point below 95 %."""
     shortfall = 0.0
     if satisfaction_rate is not None and satisfaction_rate < SATISFACTION_TARGET:
         shortfall = math.floor(round((SATISFACTION_TARGET - satisfaction_rate) / 0.1, 6)) * 0.1

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from gridcare.tabular import as_text
-from gridcare.web.base import STATIC_DIR, templates
+from gridcare.templating import STATIC_DIR, templates
 
 FORMATS = ("json", "html", "xlsx", "pdf")
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")

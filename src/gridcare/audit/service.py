@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from gridcare.auth.principal import Principal
 from gridcare.models import AuditEntry
+
+
+class Actor(Protocol):
+    """Who acted (a signed-in user's principal; user id 0 is the system)."""
+
+    @property
+    def user_id(self) -> int: ...
 
 
 def record(
     session: Session,
     *,
-    actor: Principal | None,
+    actor: Actor | None,
     action: str,
     entity: str,
     entity_id: object = None,

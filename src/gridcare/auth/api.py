@@ -9,9 +9,9 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
 from gridcare.apidocs import ERROR_RESPONSES
+from gridcare.auth.http import FactoryDep, PrincipalDep, SessionDep, SettingsDep, client_address
 from gridcare.auth.service import sign_in, sign_out
 from gridcare.auth.tokens import issue_token
-from gridcare.http import FactoryDep, PrincipalDep, SessionDep, SettingsDep, client_address
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth 认证"], responses=ERROR_RESPONSES)
 

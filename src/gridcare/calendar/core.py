@@ -1,6 +1,6 @@
 """Working days and working time.
 
-Rule (DOMAIN.md §6, the default `from_next_day`): "N working days from acceptance" is the same clock
+Rule (docs/domain.md §6, the default `from_next_day`): "N working days from acceptance" is the same clock
 time on the N-th working day after the day of acceptance; time on non-working days does not count; a
 request accepted on a non-working day starts at 00:00 of the next working day. Equivalently: N × 24 h
 of *working time* (time that falls on working days) added to the acceptance instant, a deadline at

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from gridcare.apidocs import ERROR_RESPONSES
+from gridcare.auth.http import PrincipalDep, SessionDep
 from gridcare.catalogs import service
 from gridcare.catalogs.service import CatalogItemCreate, CatalogItemRead, CatalogItemUpdate
-from gridcare.http import PrincipalDep, SessionDep
 
 router = APIRouter(prefix="/api/v1/catalogs", tags=["catalogs 目录"], responses=ERROR_RESPONSES)
 

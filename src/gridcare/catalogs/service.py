@@ -126,3 +126,19 @@ def update_item(
         detail=changes,
     )
     return item
+
+
+def items_of(session: Session, kinds: Sequence[str], *, active_only: bool = False) -> list[CatalogItem]:
+    """The items of several catalogues, by level and order (the pages' category pickers)."""
+    stmt = select(CatalogItem).where(CatalogItem.kind.in_(list(kinds)))
+    if active_only:
+        stmt = stmt.where(CatalogItem.active)
+    return list(session.scalars(stmt.order_by(CatalogItem.level, CatalogItem.sort, CatalogItem.code)))
+
+
+def names_by_kind(session: Session) -> dict[str, dict[str, str]]:
+    """{kind: {code: name}} of every catalogue (the pages' labels)."""
+    names: dict[str, dict[str, str]] = {}
+    for kind, code, name in session.execute(select(CatalogItem.kind, CatalogItem.code, CatalogItem.name)):
+        names.setdefault(kind, {})[code] = name
+    return names

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from gridcare.apidocs import ERROR_RESPONSES
+from gridcare.auth.http import PrincipalDep, SessionDep
 from gridcare.customers import repository, service
 from gridcare.customers.schemas import CustomerCreate, CustomerRead, CustomerUpdate
-from gridcare.http import PrincipalDep, SessionDep
 from gridcare.paging import Page, PageDep, page_of
 from gridcare.params import IdPath, IdQuery
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from gridcare.audit.service import record
-from gridcare.auth.masking import mask_id_number, mask_phone
+from gridcare.auth.masking import id_number_for, phone_for
 from gridcare.auth.principal import Principal
 from gridcare.customers import repository
 from gridcare.customers.schemas import CustomerCreate, CustomerRead, CustomerUpdate
@@ -33,11 +33,9 @@ def to_read(row: Any, principal: Principal) -> CustomerRead:
         transformer_area_name=row.transformer_area_name,
         station_name=row.station_name,
     )
-    if not principal.sees_phones:
-        data["phone"] = mask_phone(customer.phone)
-        data["phone_alt"] = mask_phone(customer.phone_alt)
-    if not principal.sees_id_numbers:
-        data["id_number"] = mask_id_number(customer.id_number)
+    data["phone"] = phone_for(principal, customer.phone)
+    data["phone_alt"] = phone_for(principal, customer.phone_alt)
+    data["id_number"] = id_number_for(principal, customer.id_number)
     return CustomerRead(**data)
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from gridcare.audit.service import record
-from gridcare.auth.masking import mask_id_number, mask_phone
+from gridcare.auth.masking import id_number_for, phone_for
 from gridcare.auth.principal import Principal
 from gridcare.customers import repository
 from gridcare.customers.schemas import CustomerCreate, ImportResult
@@ -198,15 +198,13 @@ def _export_rows(session: Session, principal: Principal) -> Iterator[Sequence[ob
         .order_by(Customer.id)
         .execution_options(yield_per=5000)
     )
-    phones = principal.sees_phones
-    ids = principal.sees_id_numbers
     for customer, area_code, village_code in session.execute(stmt):
         yield (
             customer.account_no,
             customer.name,
-            (customer.phone if phones else mask_phone(customer.phone)) or "",
-            (customer.phone_alt if phones else mask_phone(customer.phone_alt)) or "",
-            (customer.id_number if ids else mask_id_number(customer.id_number)) or "",
+            phone_for(principal, customer.phone) or "",
+            phone_for(principal, customer.phone_alt) or "",
+            id_number_for(principal, customer.id_number) or "",
             customer.address,
             area_code,
             village_code or "",

@@ -1,4 +1,4 @@
-"""Months of work-order history for the demo province, shaped after DOMAIN.md §11.
+"""Months of work-order history for the demo province, shaped after docs/domain.md §11.
 
 Complaint shares by category (供电质量 45.14 %, of which 频繁停电 39.04 % of all complaints; 营业
 23.29 %; 服务 23.05 %, of which irregular service 17.27 %; 停送电 4.74 %; 电网建设 3.78 %); customers
@@ -184,21 +184,7 @@ ORDER_COLUMNS: tuple[str, ...] = (
     "created_at",
     "updated_at",
 )
-EVENT_COLUMNS: tuple[str, ...] = (
-    "id",
-    "order_id",
-    "at",
-    "actor_id",
-    "action",
-    "from_step",
-    "to_step",
-    "note",
-    "data",
-    "step_entered_at",
-    "step_deadline",
-    "step_late",
-    "step_unit_id",
-)
+# Event rows are (event id, order id, *gridcare.engine.events.FIELDS): written by the engine's log.
 REPLIES = [
     "已现场处理完毕，恢复正常供电",
     "已向客户解释并处理",

@@ -16,7 +16,7 @@ from gridcare.bulk import insert_rows, reset_sequences, stored_value
 from gridcare.config import Settings
 from gridcare.demo.customers import COLUMNS as CUSTOMER_COLUMNS
 from gridcare.demo.customers import customer_rows
-from gridcare.demo.history import EVENT_COLUMNS, ORDER_COLUMNS, History, Staff
+from gridcare.demo.history import ORDER_COLUMNS, History, Staff
 from gridcare.demo.outages import current_outages, outage_history
 from gridcare.demo.province import COLUMNS, DEMO_PASSWORD, Province, build_province
 from gridcare.errors import Conflict
@@ -25,6 +25,7 @@ from gridcare.models.types import utcnow
 from gridcare.sla.calendar_store import current_calendar
 from gridcare.sla.policy import rules, version_in_force
 from gridcare.tabular import iter_chunks
+from gridcare.workorders.process import LOG
 
 
 @dataclass
@@ -147,7 +148,7 @@ def _load_history(
         if not chunk:
             break
         insert_rows(conn, "work_orders", ORDER_COLUMNS, chunk)
-        insert_rows(conn, "work_order_events", EVENT_COLUMNS, history.take_events())
+        LOG.append_rows(conn, history.take_events(), with_ids=True)
     insert_rows(
         conn,
         "order_counters",

@@ -44,7 +44,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "imported",
     ),
 }
-# Share of customers by area class (DOMAIN.md §11: about 40 % urban, 60 % rural incl. remote).
+# Share of customers by area class (docs/domain.md §11: about 40 % urban, 60 % rural incl. remote).
 AREA_SHARES = {"urban": 0.40, "rural": 0.57, "remote": 0.03}
 # Customers per 台区 by class, and the fewest 台区 a village has even in a small demo.
 AREA_SIZE = {"urban": 250, "rural": 110, "remote": 60}

@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from gridcare.apidocs import ERROR_RESPONSES
+from gridcare.auth.http import PrincipalDep, SessionDep
 from gridcare.errors import NotFound
 from gridcare.grid import repository
 from gridcare.grid.schemas import BranchSwitchRead, FeederRead, SubstationRead, TransformerAreaRead
-from gridcare.http import PrincipalDep, SessionDep
 from gridcare.paging import Page, PageDep, page_of
 from gridcare.params import IdPath, IdQuery
 

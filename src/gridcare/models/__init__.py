@@ -1,10 +1,12 @@
 """All ORM tables; importing this package registers them on Base.metadata."""
 
 from gridcare.models.audit import AuditEntry
-from gridcare.models.catalog import CatalogItem, WorkflowTransition
+from gridcare.models.catalog import CatalogItem
 from gridcare.models.customer import Customer
+from gridcare.models.engine import ItemEvent, ItemStep
 from gridcare.models.flash import FormFlash
 from gridcare.models.grid import BranchSwitch, Feeder, Substation, TransformerArea
+from gridcare.models.jobs import JobRun
 from gridcare.models.org import Unit, Village
 from gridcare.models.outage import (
     ArrearsCase,
@@ -30,6 +32,9 @@ __all__ = [
     "Customer",
     "Feeder",
     "FormFlash",
+    "ItemEvent",
+    "ItemStep",
+    "JobRun",
     "LoginAttempt",
     "Notification",
     "OrderCounter",
@@ -51,5 +56,4 @@ __all__ = [
     "Village",
     "WorkOrder",
     "WorkOrderEvent",
-    "WorkflowTransition",
 ]

@@ -21,16 +21,3 @@ class CatalogItem(Base):
     level: Mapped[int] = mapped_column(default=1)
     sort: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
-
-
-class WorkflowTransition(Base):
-    """Which action moves an order of a business type from one step to the next ('*' = every type)."""
-
-    __tablename__ = "workflow_transitions"
-    __table_args__ = (UniqueConstraint("business_type", "action", "from_step"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    business_type: Mapped[str] = mapped_column(String(32))
-    action: Mapped[str] = mapped_column(String(32))
-    from_step: Mapped[str] = mapped_column(String(32))
-    to_step: Mapped[str] = mapped_column(String(32))

@@ -56,7 +56,7 @@ class Outage(Base):
     # needs both, recorded here.
     short_notice_reason: Mapped[str | None] = mapped_column(String(500))
     short_notice_approver_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    # What the frequent-outage count and the reliability indices leave out (DOMAIN.md §7): causes on
+    # What the frequent-outage count and the reliability indices leave out (docs/domain.md §7): causes on
     # the customer's side and declared disasters; an interruption of 3 minutes or less (momentary).
     cause_class: Mapped[str] = mapped_column(String(16), default="company")
     momentary: Mapped[bool] = mapped_column(default=False)
@@ -122,6 +122,8 @@ class OutageCustomer(Base):
     # from the index alone.
     __table_args__ = (
         Index("ix_outage_customers_customer_id_outage_id", "customer_id", "outage_id", "transformer_area_id"),
+        # Is a repair call's 台区 inside this outage (attaching calls, trouble-call analysis)?
+        Index("ix_outage_customers_outage_id_transformer_area_id", "outage_id", "transformer_area_id"),
     )
 
     outage_id: Mapped[int] = mapped_column(ForeignKey("outages.id"), primary_key=True)
@@ -156,7 +158,7 @@ class OutboxMessage(Base):
     __table_args__ = (
         CheckConstraint("status IN ('pending','sent','failed')", name="status"),
         Index("ix_outbox_status_due_at", "status", "due_at"),
-        Index("ix_outbox_outage_id_customer_id", "outage_id", "customer_id"),
+        Index("ix_outbox_item_kind_item_id_customer_id", "item_kind", "item_id", "customer_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -166,7 +168,9 @@ class OutboxMessage(Base):
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(32))
-    outage_id: Mapped[int | None] = mapped_column(ForeignKey("outages.id"))
+    # What the notice is about: an item of a process (engine/spec.py), e.g. ("outage", 12), ("arrears", 3).
+    item_kind: Mapped[str | None] = mapped_column(String(32))
+    item_id: Mapped[int | None]
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
     status: Mapped[str] = mapped_column(String(8), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)

@@ -77,6 +77,14 @@ class WorkOrder(Base):
     step_breached: Mapped[bool] = mapped_column(default=False)
     step_warned: Mapped[bool] = mapped_column(default=False)
     calendar_missing_year: Mapped[int | None] = mapped_column(index=True)
+    # The step's limit counts working time (its clock, when paused, keeps working time left).
+    step_working: Mapped[bool] = mapped_column(default=False)
+    # 挂起: the customer owes something; the clock stands still (deadline and warning time set aside,
+    # with what was left of them) until it is resumed.
+    step_paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    step_pause_reason: Mapped[str | None] = mapped_column(String(200))
+    step_left_seconds: Mapped[int | None]
+    step_warn_left_seconds: Mapped[int | None]
     policy_version_id: Mapped[int | None] = mapped_column(ForeignKey("sla_policy_versions.id"))
     priority: Mapped[int] = mapped_column(default=0)
     is_repeat: Mapped[bool] = mapped_column(default=False)

@@ -202,11 +202,11 @@ def deliver_all(
     return total
 
 
-def delivery_status(session: Session, outage_id: int) -> dict[str, int]:
-    """Notices of one outage by status (the affected-customers page shows it)."""
+def delivery_status(session: Session, item_kind: str, item_id: int) -> dict[str, int]:
+    """Notices about one item (an outage, an arrears case …) by status."""
     rows = session.execute(
         select(OutboxMessage.status, func.count())
-        .where(OutboxMessage.outage_id == outage_id)
+        .where(OutboxMessage.item_kind == item_kind, OutboxMessage.item_id == item_id)
         .group_by(OutboxMessage.status)
     ).all()
     return {status: int(count) for status, count in rows}

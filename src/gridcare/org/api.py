@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from gridcare.apidocs import ERROR_RESPONSES
+from gridcare.auth.http import PrincipalDep, SessionDep
 from gridcare.errors import NotFound
-from gridcare.http import PrincipalDep, SessionDep
 from gridcare.org import repository
 from gridcare.org.schemas import UnitRead, VillageRead
 from gridcare.paging import Page, PageDep, page_of

@@ -38,3 +38,8 @@ def list_villages(
     if q:
         stmt = stmt.where(Village.name.contains(q, autoescape=True))
     return session.scalars(stmt.order_by(Village.id).offset(offset).limit(limit)).all()
+
+
+def unit_names(session: Session) -> dict[int, str]:
+    """{unit id: name} of every unit (the pages' labels: names are not confidential)."""
+    return {int(i): str(n) for i, n in session.execute(select(Unit.id, Unit.name)).all()}

@@ -3,6 +3,7 @@ frequent-outage watch; reliability indices; arrears disconnection (/api/v1/arrea
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
@@ -12,12 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gridcare.apidocs import ERROR_RESPONSES
-from gridcare.auth.masking import mask_phone
+from gridcare.auth.http import PrincipalDep, SessionDep, SettingsDep
 from gridcare.auth.principal import Principal
 from gridcare.calendar import BEIJING
 from gridcare.errors import InvalidInput, NotFound
 from gridcare.grid.repository import get_transformer_area
-from gridcare.http import PrincipalDep, SessionDep, SettingsDep
 from gridcare.models import Feeder, Outage, TransformerArea, Unit
 from gridcare.models.types import utcnow
 from gridcare.notify.outbox import delivery_status
@@ -123,7 +123,7 @@ def create(
     data: OutageCreate, session: SessionDep, principal: PrincipalDep, settings: SettingsDep
 ) -> OutageRead:
     outage = service.create(session, principal=principal, settings=settings, data=data)
-    return to_read(outage, delivery_status(session, outage.id))
+    return to_read(outage, delivery_status(session, "outage", outage.id))
 
 
 @router.get("/outages", response_model=Page[OutageRead], summary="停电事件列表")
@@ -225,7 +225,7 @@ def refuse(
 @router.get("/outages/{outage_id}", response_model=OutageRead, summary="停电事件详情（含通知发送情况）")
 def read(outage_id: IdPath, session: SessionDep, principal: PrincipalDep) -> OutageRead:
     outage = service.get(session, principal=principal, outage_id=outage_id)
-    return to_read(outage, delivery_status(session, outage.id))
+    return to_read(outage, delivery_status(session, "outage", outage.id))
 
 
 @router.get("/outages/{outage_id}/customers", summary="受影响客户及其通知送达情况")
@@ -237,23 +237,7 @@ def customers(
     rows = repository.affected_customers(
         session, principal=principal, outage_id=outage_id, offset=paging.offset, limit=paging.fetch
     )
-    items = [
-        {
-            "customer_id": c.id,
-            "account_no": c.account_no,
-            "name": c.name,
-            "phone": c.phone if principal.sees_phones else mask_phone(c.phone),
-            "address": c.address,
-            "transformer_area": area,
-            "is_important": important,
-            "notices_sent": sent,
-            "notices_pending": pending,
-            "notices_failed": failed,
-            "last_error": error,
-        }
-        for c, area, important, sent, pending, failed, error in rows
-    ]
-    return page_of(items, paging)
+    return page_of([asdict(row) for row in rows], paging)
 
 
 @router.post(

@@ -1,6 +1,6 @@
 """Short-notice approval (不足通知期限审批): a real request and decision, not a name typed into a form.
 
-Who may announce an outage with less than its notice period (DOMAIN.md §7: planned 7 days, temporary
+Who may announce an outage with less than its notice period (docs/domain.md §7: planned 7 days, temporary
 maintenance 24 hours): the one who asks names an approver, who decides in their workbench or the API.
 
 - The approver is an active manager or admin at the requester's unit or above it, whose scope covers
@@ -24,7 +24,8 @@ from gridcare.auth.principal import Principal
 from gridcare.auth.service import principal_for
 from gridcare.calendar import BEIJING
 from gridcare.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from gridcare.models import Notification, Outage, OutageApproval, OutageStation, Unit, User, UserRole
+from gridcare.inbox import service as inbox
+from gridcare.models import Outage, OutageApproval, OutageStation, Unit, User, UserRole
 from gridcare.models.enums import Role
 from gridcare.models.types import utcnow
 
@@ -123,17 +124,16 @@ def request(
         requested_at=now,
     )
     session.add(approval)
-    session.add(
-        Notification(
-            user_id=approver_id,
-            kind="approval",
-            link=f"/outages/{outage.id}",
-            message=(
-                f"{principal.display_name or principal.username} 申请不足通知期限发布停电 {outage.number}"
-                f"（{outage.planned_start.astimezone(BEIJING):%m-%d %H:%M} 开始）：{reason}，请审批"
-            )[:500],
-            created_at=now,
-        )
+    inbox.notify(
+        session,
+        user_id=approver_id,
+        kind="approval",
+        link=f"/outages/{outage.id}",
+        message=(
+            f"{principal.display_name or principal.username} 申请不足通知期限发布停电 {outage.number}"
+            f"（{outage.planned_start.astimezone(BEIJING):%m-%d %H:%M} 开始）：{reason}，请审批"
+        ),
+        now=now,
     )
     session.flush()
     return approval
@@ -177,14 +177,13 @@ def decide(
         raise Conflict("该申请已被处理，请刷新后查看")
     if approval.requested_by_id:
         verdict = "已批准" if approve else f"未批准（{note}）"
-        session.add(
-            Notification(
-                user_id=approval.requested_by_id,
-                kind="approval_decided",
-                link=f"/outages/{outage.id}",
-                message=f"停电 {outage.number} 不足通知期限发布申请{verdict}"[:500],
-                created_at=now,
-            )
+        inbox.notify(
+            session,
+            user_id=approval.requested_by_id,
+            kind="approval_decided",
+            link=f"/outages/{outage.id}",
+            message=f"停电 {outage.number} 不足通知期限发布申请{verdict}",
+            now=now,
         )
     session.flush()
     session.refresh(approval)

@@ -1,4 +1,4 @@
-"""Arrears disconnection (欠费停电) and reconnection (DOMAIN.md §7).
+"""Arrears disconnection (欠费停电) and reconnection (docs/domain.md §7).
 
 A cut is impossible without its notices: it is refused unless the bill is more than 30 days overdue,
 the disconnection notice (停电通知书) was *delivered* 3 to 7 days before, and the second notice at
@@ -19,6 +19,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from gridcare.auth.principal import SYSTEM, Principal
 from gridcare.calendar import BEIJING
 from gridcare.config import Settings
+from gridcare.engine import machine
+from gridcare.engine.machine import Context
 from gridcare.errors import Conflict, InvalidInput, NotFound
 from gridcare.models import (
     ArrearsCase,
@@ -29,10 +31,11 @@ from gridcare.models import (
     OutboxMessage,
     Unit,
 )
-from gridcare.models.enums import Role
 from gridcare.models.types import utcnow
+from gridcare.outages import hooks
 from gridcare.outages.notices import HOTLINE, customer_channels
-from gridcare.outages.service import NoticeTooLate, numbered
+from gridcare.outages.process import ARREARS, ARREARS_ROLES, CASES, OUTAGES
+from gridcare.outages.service import NoticeTooLate, context, numbered
 from gridcare.workorders import service as orders
 from gridcare.workorders.schemas import WorkOrderCreate
 
@@ -40,22 +43,17 @@ OVERDUE = timedelta(days=30)
 FIRST_NOTICE_MIN = timedelta(days=3)
 FIRST_NOTICE_MAX = timedelta(days=7)
 FINAL_NOTICE_MIN = timedelta(minutes=30)
-ARREARS_ROLES = (Role.station_staff, Role.dispatcher, Role.manager, Role.admin)
 
 
 def _yuan(cents: int) -> str:
     return f"{cents / 100:.2f}"
 
 
-def _claim(session: Session, case: ArrearsCase, status: str) -> None:
-    """Move the case to `status` and write it now, with its version check: of two concurrent actions
+def _claim(ctx: Context, case: ArrearsCase, action: str, note: str | None = None) -> None:
+    """Move the case by `action` and write it now, with its version check: of two concurrent actions
     the loser gets 409 before it writes anything else (an outage, a work order, a notice)."""
-    case_id = case.id  # read now: a failed flush expires the object
-    case.status = status
-    try:
-        session.flush()
-    except StaleDataError as exc:
-        raise Conflict(f"欠费停电单 {case_id} 已被他人修改，请刷新后重试") from exc
+    machine.move(ctx, CASES, case, action, note=note)
+    machine.save(ctx.session, CASES, case)
 
 
 def get_case(session: Session, principal: Principal, case_id: int, version: int | None = None) -> ArrearsCase:
@@ -90,15 +88,19 @@ def open_case(
         )
     if amount_cents <= 0:
         raise InvalidInput("欠费金额须大于 0", details=[{"field": "amount_cents", "reason": "须大于 0"}])
+    now = now or utcnow()
     case = ArrearsCase(
         customer_id=customer.id,
         bill_month=bill_month,
         amount_cents=amount_cents,
         due_date=due_date,
-        created_at=now or utcnow(),
+        created_at=now,
     )
     session.add(case)
     session.flush()
+    machine.begin(
+        context(session, principal, None, now), CASES, case, "open", data={"bill_month": bill_month}
+    )
     return case
 
 
@@ -117,7 +119,7 @@ def send_notice(
     now = now or utcnow()
     case = get_case(session, principal, case_id)
     if case.status != "open":
-        raise Conflict("该欠费停电单已停电或已结清，不能再发通知")
+        raise Conflict(f"欠费停电单 {case.id} 当前状态为“{ARREARS.step_name(case.status)}”，不能再发通知")
     if final and case.first_notice_id is None:
         raise Conflict("须先送达停电通知书，再发停电前提醒")
     customer = session.get(Customer, case.customer_id)
@@ -149,6 +151,8 @@ def send_notice(
         subject=subject,
         body=text,
         kind="arrears_final" if final else "arrears_first",
+        item_kind="arrears",
+        item_id=case.id,
         customer_id=customer.id,
         status="pending" if recipient else "failed",
         last_error=None if recipient else "客户无可用联系方式",
@@ -164,6 +168,13 @@ def send_notice(
         else:
             case.first_notice_id = message.id
             case.final_notice_id = None  # a new first notice restarts the sequence
+        machine.record(
+            context(session, principal, settings, now),
+            CASES,
+            case,
+            "final_notice" if final else "notice",
+            data={"message_id": message.id, "planned_cut": planned_cut.isoformat()},
+        )
         session.flush()
     except (IntegrityError, StaleDataError) as exc:  # the same notice sent meanwhile by someone else
         raise Conflict(f"欠费停电单 {case_id} 的通知已由他人同时发送，请刷新后查看") from exc
@@ -182,8 +193,8 @@ def cut(
     principal.require(*ARREARS_ROLES, action="欠费停电")
     now = now or utcnow()
     case = get_case(session, principal, case_id, version)
-    if case.status != "open":
-        raise Conflict("该欠费停电单不是待停电状态")
+    ctx = context(session, principal, None, now)
+    machine.target(CASES, case, "cut")
     if now - case.due_date <= OVERDUE:
         days = (now - case.due_date).days
         raise NoticeTooLate(f"电费逾期 {days} 天，未超过 30 天，不能停电")
@@ -202,7 +213,7 @@ def cut(
     assert customer is not None
     assert station is not None
     assert station.parent_id is not None
-    _claim(session, case, "cut")
+    _claim(ctx, case, "cut")
     outage = numbered(
         session,
         Outage(
@@ -238,6 +249,7 @@ def cut(
             is_important=customer.is_important,
         )
     )
+    machine.begin(ctx, OUTAGES, outage, "in_progress", data={"arrears_case": case.id})
     case.outage_id = outage.id
     session.flush()
     return outage
@@ -256,15 +268,14 @@ def pay(
     principal.require(*ARREARS_ROLES, action="登记缴费")
     now = now or utcnow()
     case = get_case(session, principal, case_id, version)
+    ctx = context(session, principal, settings, now)
     if case.status == "open":
         case.paid_at = now
-        _claim(session, case, "cancelled")  # paid before any cut: nothing to restore
+        _claim(ctx, case, "pay", note="停电前结清")  # paid before any cut: nothing to restore
         return case
-    if case.status != "cut":
-        raise Conflict("该欠费停电单已结清")
     customer = session.get(Customer, case.customer_id)
     assert customer is not None
-    _claim(session, case, "paid")
+    _claim(ctx, case, "pay")
     created = orders.create(
         session,
         principal=SYSTEM,
@@ -292,13 +303,16 @@ def restore(
     principal.require(*ARREARS_ROLES, action="欠费复电")
     now = now or utcnow()
     case = get_case(session, principal, case_id, version)
-    if case.status != "paid":
+    if case.status == "cut":
         raise Conflict("须先登记缴费，才能复电")
-    _claim(session, case, "restored")
+    ctx = context(session, principal, None, now)
+    _claim(ctx, case, "restore")
     outage = session.get(Outage, case.outage_id) if case.outage_id else None
-    if outage is not None:
-        outage.status = "restored"
+    if outage is not None and machine.allows(OUTAGES, outage, "arrears_restored"):
+        machine.move(ctx, OUTAGES, outage, "arrears_restored")
         outage.actual_end = now
+        machine.save(session, OUTAGES, outage)
+        hooks.outage_restored.publish(session, hooks.OutageEvent(outage, ctx))
     case.restored_at = now
     session.flush()
     return case

@@ -1,5 +1,5 @@
 """Outages in the 95598 flow: repair calls from inside a fault outage wait on it; its restoration moves
-them on to their callbacks (DOMAIN.md §7).
+them on to their callbacks (docs/domain.md §7).
 
 A 故障报修 from a customer the outage affects (or, without a customer, from one of its 台区) is
 attached: it leaves 待派单 for 已合并 with the outage's number, so no crew is sent twice. When the
@@ -17,8 +17,11 @@ from sqlalchemy.orm import Session
 from gridcare.auth.principal import SYSTEM, Principal
 from gridcare.calendar import BEIJING
 from gridcare.config import Settings
+from gridcare.engine import machine
+from gridcare.engine.machine import Context
 from gridcare.models import Outage, OutageCustomer, WorkOrder
-from gridcare.workorders.steps import allowed_target, enter_step, step_event
+from gridcare.workorders import actions
+from gridcare.workorders.process import KEEPER
 
 ATTACHABLE = ("predicted", "confirmed", "in_progress")
 
@@ -26,7 +29,8 @@ ATTACHABLE = ("predicted", "confirmed", "in_progress")
 def active_fault_for(
     session: Session, *, customer_id: int | None, transformer_area_id: int | None
 ) -> Outage | None:
-    """The newest fault outage (predicted, confirmed or on) reaching this customer or 台区."""
+    """The newest fault outage (predicted, confirmed or on) reaching this customer or 台区: the active
+    fault outages (few; an index range) each asked by index whether they reach it."""
     reach = []
     if customer_id is not None:
         reach.append(OutageCustomer.customer_id == customer_id)
@@ -37,31 +41,19 @@ def active_fault_for(
     return session.scalar(
         select(Outage)
         .where(
-            Outage.kind == "fault",
             Outage.status.in_(ATTACHABLE),
-            Outage.id.in_(select(OutageCustomer.outage_id).where(or_(*reach))),
+            Outage.kind == "fault",
+            select(OutageCustomer.outage_id)
+            .where(OutageCustomer.outage_id == Outage.id, or_(*reach))
+            .exists(),
         )
         .order_by(Outage.planned_start.desc(), Outage.id.desc())
         .limit(1)
     )
 
 
-def _move(
-    session: Session,
-    order: WorkOrder,
-    action: str,
-    *,
-    principal: Principal,
-    settings: Settings,
-    now: datetime,
-    data: dict[str, str],
-) -> bool:
-    to_step = allowed_target(session, business_type=order.business_type, action=action, from_step=order.step)
-    if to_step is None:
-        return False
-    session.add(step_event(order, action, actor=principal, now=now, to_step=to_step, data=data))
-    enter_step(session, order, to_step, now=now, settings=settings)
-    return True
+def _system(session: Session, settings: Settings, now: datetime, principal: Principal = SYSTEM) -> Context:
+    return Context(session=session, actor=principal, settings=settings, now=now)
 
 
 def attach_repair(session: Session, order: WorkOrder, *, settings: Settings, now: datetime) -> Outage | None:
@@ -74,15 +66,8 @@ def attach_repair(session: Session, order: WorkOrder, *, settings: Settings, now
     if outage is None:
         return None
     order.outage_id = outage.id
-    _move(
-        session,
-        order,
-        "attach_outage",
-        principal=SYSTEM,
-        settings=settings,
-        now=now,
-        data={"outage": outage.number},
-    )
+    ctx = _system(session, settings, now)
+    actions.release(session, order, "attach_outage", ctx=ctx, data={"outage": outage.number})
     return outage
 
 
@@ -107,13 +92,16 @@ def _release(
     reply: str | None,
 ) -> int:
     moved = 0
+    ctx = _system(session, settings, now, principal)
     for order in attached(session, outage.id):
         if reply is None:
             order.outage_id = None
         else:
             order.reply = reply
         data = {"outage": outage.number, **({"reply": reply} if reply else {})}
-        moved += _move(session, order, action, principal=principal, settings=settings, now=now, data=data)
+        # The version check holds here too: an order changed meanwhile makes this a 409, not a lost write.
+        moved += actions.release(session, order, action, ctx=ctx, data=data)
+        machine.save(session, KEEPER, order)
     return moved
 
 

@@ -1,4 +1,4 @@
-"""Frequent-outage watch (频繁停电, DOMAIN.md §7): customers who may complain before they do.
+"""Frequent-outage watch (频繁停电, docs/domain.md §7): customers who may complain before they do.
 
 Counted per customer over the last 2 months: sustained outages on company assets. Left out: 欠费停电,
 causes on the customer's side, declared disasters, and flickers of 3 minutes or less, up to

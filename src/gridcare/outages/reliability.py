@@ -1,4 +1,4 @@
-"""Reliability indices (IEEE 1366; DL/T 836 in China), per unit or feeder and period (DOMAIN.md §7).
+"""Reliability indices (IEEE 1366; DL/T 836 in China), per unit or feeder and period (docs/domain.md §7).
 
 - Customers served (N): the customers of the unit or feeder now, through their 台区.
 - A **sustained interruption** is an outage on company assets (not 欠费停电, not a customer-side cause,

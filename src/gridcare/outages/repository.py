@@ -3,25 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, insert, literal, or_, select, true
 from sqlalchemy.orm import Session
 
+from gridcare.auth.masking import phone_for
 from gridcare.auth.principal import Principal
+from gridcare.errors import InvalidInput
 from gridcare.models import (
     BranchSwitch,
     Customer,
     Feeder,
+    ItemEvent,
     Outage,
     OutageCustomer,
     OutageScopeItem,
     OutageStation,
+    OutageTimeChange,
     OutboxMessage,
+    Substation,
     TransformerArea,
     Unit,
     Village,
+    WorkOrder,
 )
 from gridcare.outages.schemas import OutageScope
 
@@ -179,12 +186,28 @@ def list_outages(
     )
 
 
+@dataclass(frozen=True)
+class AffectedCustomer:
+    """A household an outage affects, with its notices' delivery, as the viewer may see it."""
+
+    customer_id: int
+    account_no: str
+    name: str
+    phone: str | None
+    address: str | None
+    transformer_area: str
+    is_important: bool
+    notices_sent: int
+    notices_pending: int
+    notices_failed: int
+    last_error: str | None
+
+
 def affected_customers(
     session: Session, *, principal: Principal, outage_id: int, offset: int, limit: int
-) -> list[tuple[Any, ...]]:
-    """The affected customers in the user's scope with their notices' delivery: (customer, 台区 name,
-    important, sent, pending, failed, last error). A station sees its own households of an outage that
-    also reaches others."""
+) -> list[AffectedCustomer]:
+    """The affected customers in the user's scope with their notices' delivery, phones as the viewer
+    may see them. A station sees its own households of an outage that also reaches others."""
     notices = (
         select(
             OutboxMessage.customer_id,
@@ -193,13 +216,29 @@ def affected_customers(
             func.count().filter(OutboxMessage.status == "failed").label("failed"),
             func.max(OutboxMessage.last_error).label("error"),
         )
-        .where(OutboxMessage.outage_id == outage_id, OutboxMessage.customer_id.is_not(None))
+        .where(
+            OutboxMessage.item_kind == "outage",
+            OutboxMessage.item_id == outage_id,
+            OutboxMessage.customer_id.is_not(None),
+        )
         .group_by(OutboxMessage.customer_id)
         .subquery()
     )
     return [
-        tuple(row)
-        for row in session.execute(
+        AffectedCustomer(
+            customer_id=c.id,
+            account_no=c.account_no,
+            name=c.name,
+            phone=phone_for(principal, c.phone),
+            address=c.address,
+            transformer_area=area,
+            is_important=bool(important),
+            notices_sent=int(sent),
+            notices_pending=int(pending),
+            notices_failed=int(failed),
+            last_error=error,
+        )
+        for c, area, important, sent, pending, failed, error in session.execute(
             select(
                 Customer,
                 TransformerArea.name,
@@ -218,3 +257,84 @@ def affected_customers(
             .limit(limit)
         )
     ]
+
+
+def grid_choices(session: Session, principal: Principal) -> dict[str, Any]:
+    """Feeders and switches of the counties in the user's scope (or above their station)."""
+    counties = select(Unit.id).where(Unit.kind == "county")
+    me = session.get(Unit, principal.unit_id)
+    if me is not None and me.kind == "station":
+        counties = counties.where(Unit.id == me.parent_id)
+    elif not principal.covers_all:
+        counties = counties.where(Unit.path.startswith(principal.unit_path))
+    feeders = session.execute(
+        select(Feeder.id, Feeder.code, Feeder.name)
+        .join(Substation, Substation.id == Feeder.substation_id)
+        .where(Substation.county_id.in_(counties))
+        .order_by(Feeder.code)
+    ).all()
+    switches = session.execute(
+        select(BranchSwitch.id, BranchSwitch.code, BranchSwitch.name, Feeder.name)
+        .join(Feeder, Feeder.id == BranchSwitch.feeder_id)
+        .where(BranchSwitch.feeder_id.in_([f[0] for f in feeders]))
+        .order_by(BranchSwitch.code)
+    ).all()
+    return {"feeders": feeders, "switches": switches}
+
+
+def scope_area_ids(session: Session, principal: Principal, codes: str) -> list[int]:
+    """The 台区 an outage form names by code (comma- or space-separated), each in the user's scope."""
+    wanted = [c.strip() for c in codes.replace("，", ",").replace(" ", ",").split(",") if c.strip()]
+    if not wanted:
+        return []
+    found = dict(
+        session.execute(
+            select(TransformerArea.code, TransformerArea.id).where(
+                TransformerArea.code.in_(wanted), principal.in_scope(TransformerArea.station_id)
+            )
+        ).all()
+    )
+    missing = [c for c in wanted if c not in found]
+    if missing:
+        raise InvalidInput(
+            f"台区编号不存在或不在您的权限范围内：{'、'.join(missing[:20])}",
+            details=[{"field": "transformer_areas", "reason": "不存在或不在您的权限范围内"}],
+        )
+    return [found[c] for c in wanted]
+
+
+def attached_orders(session: Session, principal: Principal, outage_id: int) -> Sequence[WorkOrder]:
+    """The repair calls attached to the outage, those in the user's scope."""
+    return session.scalars(
+        select(WorkOrder)
+        .where(WorkOrder.outage_id == outage_id, principal.in_scope(WorkOrder.station_id))
+        .order_by(WorkOrder.id)
+    ).all()
+
+
+def time_changes(session: Session, outage_id: int) -> Sequence[OutageTimeChange]:
+    return session.scalars(
+        select(OutageTimeChange).where(OutageTimeChange.outage_id == outage_id).order_by(OutageTimeChange.id)
+    ).all()
+
+
+def history(session: Session, outage_id: int) -> Sequence[ItemEvent]:
+    """The outage's events (登记, 发布, 停电, 复电 …), oldest first."""
+    return session.scalars(
+        select(ItemEvent)
+        .where(ItemEvent.process == "outage", ItemEvent.item_id == outage_id)
+        .order_by(ItemEvent.id)
+    ).all()
+
+
+def villages_reached(session: Session, principal: Principal, outage_id: int) -> list[tuple[str, int]]:
+    """(village, households affected) in the user's scope: one board notice per village."""
+    rows = session.execute(
+        select(Village.name, func.count(OutageCustomer.customer_id))
+        .join(Customer, Customer.village_id == Village.id)
+        .join(OutageCustomer, OutageCustomer.customer_id == Customer.id)
+        .where(OutageCustomer.outage_id == outage_id, principal.in_scope(Customer.station_id))
+        .group_by(Village.name)
+        .order_by(Village.name)
+    ).all()
+    return [(str(name), int(n)) for name, n in rows]

@@ -1,4 +1,4 @@
-"""Outage events and their notice rules (DOMAIN.md §7).
+"""Outage events and their notice rules (docs/domain.md §7).
 
 - A planned outage (计划停电) is announced at least 7 days before it starts; a temporary maintenance
   (临时检修) at least 24 hours before, its important customers (重要客户) included. Announcing later
@@ -29,18 +29,19 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from gridcare.auth.principal import Principal
 from gridcare.calendar import BEIJING
-from gridcare.config import Settings
+from gridcare.config import Settings, get_settings
+from gridcare.engine import machine
+from gridcare.engine.machine import Context
 from gridcare.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from gridcare.models import Outage, OutageApproval, OutageStation, OutageTimeChange, Unit
-from gridcare.models.enums import Role
 from gridcare.models.types import utcnow
-from gridcare.outages import approvals, attach, frequent, notices, repository
+from gridcare.outages import approvals, frequent, hooks, notices, repository
+from gridcare.outages.process import EDIT_ROLES, NO_MOVE_STATES, OUTAGE, OUTAGES
 from gridcare.outages.schemas import KIND_NAMES, STATUS_NAMES, OutageCreate, OutageScope
 
 PLANNED_NOTICE = timedelta(days=7)
 TEMPORARY_NOTICE = timedelta(hours=24)
 MOMENTARY = timedelta(minutes=3)  # China: an interruption of 3 minutes or less is momentary
-EDIT_ROLES = (Role.dispatcher, Role.station_staff, Role.manager, Role.admin)
 
 
 class NoticeTooLate(Conflict):
@@ -58,11 +59,19 @@ def _check_version(outage: Outage, version: int) -> None:
         )
 
 
-def _require_status(outage: Outage, allowed: tuple[str, ...], action: str) -> None:
-    if outage.status not in allowed:
+def _require_state(outage: Outage, action: str) -> None:
+    """The process allows `action` from the outage's state (a move, or one of the actions that need
+    no move in the states NO_MOVE_STATES names)."""
+    allowed = NO_MOVE_STATES.get(action)
+    allowed_now = machine.allows(OUTAGES, outage, action) if allowed is None else outage.status in allowed
+    if not allowed_now:
         raise OutageStateError(
-            f"停电事件 {outage.number} 当前状态为“{STATUS_NAMES[outage.status]}”，不能{action}"
+            f"停电事件 {outage.number} 当前状态为“{STATUS_NAMES[outage.status]}”，不能{OUTAGE.label_of(action)}"
         )
+
+
+def context(session: Session, principal: Principal, settings: Settings | None, now: datetime) -> Context:
+    return Context(session=session, actor=principal, settings=settings or get_settings(), now=now)
 
 
 def get(session: Session, *, principal: Principal, outage_id: int) -> Outage:
@@ -98,22 +107,16 @@ def _check_scope(session: Session, principal: Principal, stations: list[int]) ->
         raise PermissionDenied("停电范围含不在您管辖范围内的台区")
 
 
-def load_for(
-    session: Session,
-    principal: Principal,
-    outage_id: int,
-    version: int,
-    allowed: tuple[str, ...],
-    action: str,
-) -> Outage:
-    """The outage for an action: the role, the scope (every station it reaches is the user's), the
-    version read and the state it needs."""
-    principal.require(*EDIT_ROLES, action=action)
+def load_for(session: Session, principal: Principal, outage_id: int, version: int, action: str) -> Outage:
+    """The outage for an action of the process (process.py): the role, the scope (every station it
+    reaches is the user's), the version read and the state it needs."""
+    label = OUTAGE.label_of(action)
+    principal.require(*EDIT_ROLES, action=label)
     outage = get(session, principal=principal, outage_id=outage_id)
     if not owns(session, principal, outage):
-        raise PermissionDenied(f"停电事件 {outage.number} 涉及您管辖范围以外的供电所，只能由上级单位{action}")
+        raise PermissionDenied(f"停电事件 {outage.number} 涉及您管辖范围以外的供电所，只能由上级单位{label}")
     _check_version(outage, version)
-    _require_status(outage, allowed, action)
+    _require_state(outage, action)
     return outage
 
 
@@ -217,7 +220,7 @@ def request_short_notice(
     principal.require(*EDIT_ROLES, action="申请不足通知期限发布")
     if not owns(session, principal, outage):
         raise PermissionDenied(f"停电事件 {outage.number} 涉及您管辖范围以外的供电所，只能由上级单位申请")
-    _require_status(outage, ("planned",), "申请不足通知期限发布")
+    _require_state(outage, "short_notice")
     if notice_period(outage) is None:
         raise InvalidInput(f"{KIND_NAMES[outage.kind]}没有通知期限，无需审批")
     return approvals.request(
@@ -269,9 +272,12 @@ def create(
     )
     if data.kind == "fault":
         outage.actual_start = data.planned_start
+    ctx = context(session, principal, settings, now)
+    machine.begin(ctx, OUTAGES, outage, outage.status, data={"analysis": analysis} if analysis else None)
     if data.kind == "fault" and not predicted:
         outage.announced_at = now
         notices.queue(session, outage, "fault", settings, now=now)
+        hooks.outage_announced.publish(session, hooks.OutageEvent(outage, ctx))
     session.flush()
     return outage
 
@@ -288,20 +294,28 @@ def announce(
     """Publish a planned outage: its notices go to every affected customer and village liaison.
     Within the notice period only with an approved short-notice request."""
     now = now or utcnow()
-    outage = load_for(session, principal, outage_id, version, ("planned",), "发布停电通知")
+    outage = load_for(session, principal, outage_id, version, "announce")
     if outage.planned_start <= now:
         raise NoticeTooLate(f"停电事件 {outage.number} 的计划停电时间已过，不能再发布：请取消后重新计划")
     _check_notice(session, outage, now)
-    outage.status = "announced"
+    ctx = context(session, principal, settings, now)
+    machine.move(ctx, OUTAGES, outage, "announce")
     outage.announced_at = now
     save(session, outage)
     notices.queue(session, outage, "announce", settings, now=now)
+    hooks.outage_announced.publish(session, hooks.OutageEvent(outage, ctx))
     session.flush()
     return outage
 
 
 def start(
-    session: Session, *, principal: Principal, outage_id: int, version: int, now: datetime | None = None
+    session: Session,
+    *,
+    principal: Principal,
+    outage_id: int,
+    version: int,
+    now: datetime | None = None,
+    settings: Settings | None = None,
 ) -> Outage:
     """The power goes off: only once announced, once the notice period has run since the announcement
     (unless short notice was approved), and not before the planned start the customers were told."""
@@ -309,7 +323,7 @@ def start(
     outage = get(session, principal=principal, outage_id=outage_id)
     if outage.status == "planned":
         raise NoticeTooLate(f"停电事件 {outage.number} 尚未发布停电通知，不能停电")
-    outage = load_for(session, principal, outage_id, version, ("announced",), "开始停电")
+    outage = load_for(session, principal, outage_id, version, "start")
     needed = notice_period(outage)
     announced = outage.announced_at or now
     if needed is not None and now - announced < needed and approvals.approved_for(session, outage) is None:
@@ -324,7 +338,7 @@ def start(
             f"停电事件 {outage.number} 通知的停电时间为 {outage.planned_start.astimezone(BEIJING):%m-%d %H:%M}，"
             "不能提前停电"
         )
-    outage.status = "in_progress"
+    machine.move(context(session, principal, settings, now), OUTAGES, outage, "start")
     outage.actual_start = now
     return save(session, outage)
 
@@ -342,9 +356,7 @@ def change_restore_time(
 ) -> Outage:
     """A new expected restoration time, kept in the history and announced to the affected customers."""
     now = now or utcnow()
-    outage = load_for(
-        session, principal, outage_id, version, ("announced", "confirmed", "in_progress"), "调整预计复电时间"
-    )
+    outage = load_for(session, principal, outage_id, version, "restore_time")
     if expected_restore_at.tzinfo is None:
         raise InvalidInput(
             "预计复电时间须带时区", details=[{"field": "expected_restore_at", "reason": "缺少时区"}]
@@ -360,6 +372,14 @@ def change_restore_time(
         + 1
     )
     outage.expected_restore_at = expected_restore_at
+    machine.record(
+        context(session, principal, settings, now),
+        OUTAGES,
+        outage,
+        "restore_time",
+        note=reason,
+        data={"previous": previous.isoformat() if previous else None, "new": expected_restore_at.isoformat()},
+    )
     save(session, outage)
     session.add(
         OutageTimeChange(
@@ -389,21 +409,30 @@ def restore(
 ) -> Outage:
     """Power is back: the customers are told."""
     now = now or utcnow()
-    outage = load_for(session, principal, outage_id, version, ("in_progress", "confirmed"), "登记复电")
-    outage.status = "restored"
+    outage = load_for(session, principal, outage_id, version, "restore")
+    ctx = context(session, principal, settings, now)
+    machine.move(ctx, OUTAGES, outage, "restore")
     outage.actual_start = outage.actual_start or outage.planned_start
     outage.actual_end = now
     outage.momentary = now - outage.actual_start <= MOMENTARY
     save(session, outage)
     notices.queue(session, outage, "restored", settings, now=now)
-    attach.release_on_restore(session, outage, principal=principal, settings=settings, now=now)
+    hooks.outage_restored.publish(session, hooks.OutageEvent(outage, ctx))
     session.flush()
     return outage
 
 
-def close(session: Session, *, principal: Principal, outage_id: int, version: int) -> Outage:
-    outage = load_for(session, principal, outage_id, version, ("restored",), "归档停电事件")
-    outage.status = "closed"
+def close(
+    session: Session,
+    *,
+    principal: Principal,
+    outage_id: int,
+    version: int,
+    now: datetime | None = None,
+    settings: Settings | None = None,
+) -> Outage:
+    outage = load_for(session, principal, outage_id, version, "close")
+    machine.move(context(session, principal, settings, now or utcnow()), OUTAGES, outage, "close")
     return save(session, outage)
 
 
@@ -421,9 +450,7 @@ def cancel(
     """Called off before the power went off, with its reason. After the announcement every household
     is told again, so the user must confirm that (`confirmed`)."""
     now = now or utcnow()
-    outage = load_for(
-        session, principal, outage_id, version, ("planned", "announced", "predicted"), "取消停电"
-    )
+    outage = load_for(session, principal, outage_id, version, "cancel")
     reason = reason.strip()
     if len(reason) < 2:
         raise InvalidInput("请写明取消的原因", details=[{"field": "reason", "reason": "必填"}])
@@ -434,12 +461,13 @@ def cancel(
             f"停电 {outage.number} 已发布，取消将通知全部 {outage.affected_customers} 户客户：请确认后再提交",
             details=[{"field": "confirm", "reason": "须确认"}],
         )
-    outage.status = "cancelled"
+    ctx = context(session, principal, settings, now)
+    machine.move(ctx, OUTAGES, outage, "cancel", note=reason)
     outage.cancel_reason = reason
     save(session, outage)
     if was_announced:
         notices.queue(session, outage, "cancelled", settings, now=now, reason=reason)
     if was_predicted:
-        attach.release_on_dismiss(session, outage, principal=principal, settings=settings, now=now)
+        hooks.outage_dismissed.publish(session, hooks.OutageEvent(outage, ctx))
     session.flush()
     return outage

@@ -1,4 +1,4 @@
-"""Trouble-call analysis (故障研判, DOMAIN.md §7).
+"""Trouble-call analysis (故障研判, docs/domain.md §7).
 
 "No power" repair calls (the fault kinds in `trouble_categories`) not yet tied to an outage, within
 `trouble_window_minutes`, point upstream: `trouble_area_calls` customers of one 台区 predict an outage
@@ -19,9 +19,11 @@ from sqlalchemy.orm import Session
 
 from gridcare.auth.principal import SYSTEM, Principal
 from gridcare.config import Settings
+from gridcare.engine import machine
 from gridcare.errors import InvalidInput
 from gridcare.models import Outage, OutageCustomer, TransformerArea, WorkOrder
-from gridcare.outages import attach, notices, service
+from gridcare.outages import attach, hooks, notices, service
+from gridcare.outages.process import OUTAGES
 from gridcare.outages.schemas import OutageCreate, OutageScope
 
 # What a prediction says as its cause until a dispatcher confirms it with the real one.
@@ -48,13 +50,15 @@ def analyse(session: Session, order: WorkOrder, *, settings: Settings, now: date
         select(
             WorkOrder.transformer_area_id,
             func.count(func.distinct(WorkOrder.customer_id)),
-            func.min(WorkOrder.accepted_at),
+            func.min(WorkOrder.created_at),
         )
         .join(TransformerArea, TransformerArea.id == WorkOrder.transformer_area_id)
         .where(
             WorkOrder.business_type == "fault_repair",
             WorkOrder.category.in_(_categories(settings)),
-            WorkOrder.accepted_at >= since,
+            # created_at is accepted_at at intake, and it is indexed with the type: the calls of the
+            # window are a short index range, not every repair call ever taken.
+            WorkOrder.created_at >= since,
             WorkOrder.outage_id.is_(None),
             WorkOrder.step == "pending_dispatch",
         )
@@ -101,7 +105,9 @@ def analyse(session: Session, order: WorkOrder, *, settings: Settings, now: date
     waiting = session.scalars(
         select(WorkOrder).where(
             WorkOrder.business_type == "fault_repair",
-            WorkOrder.accepted_at >= since,
+            # created_at is accepted_at at intake, and it is indexed with the type: the calls of the
+            # window are a short index range, not every repair call ever taken.
+            WorkOrder.created_at >= since,
             WorkOrder.outage_id.is_(None),
             WorkOrder.step == "pending_dispatch",
             WorkOrder.transformer_area_id.in_(
@@ -127,7 +133,7 @@ def confirm(
 ) -> Outage:
     """A dispatcher confirms a predicted outage with the cause and the expected restoration customers
     will read (the internal analysis is never published): it goes to every affected customer."""
-    outage = service.load_for(session, principal, outage_id, version, ("predicted",), "确认故障停电")
+    outage = service.load_for(session, principal, outage_id, version, "confirm")
     cause = cause.strip()
     if len(cause) < 2:
         raise InvalidInput("请填写告知客户的停电原因", details=[{"field": "cause", "reason": "必填"}])
@@ -136,7 +142,8 @@ def confirm(
             "预计复电时间须晚于现在（并带时区）",
             details=[{"field": "expected_restore_at", "reason": "须晚于现在"}],
         )
-    outage.status = "confirmed"
+    ctx = service.context(session, principal, settings, now)
+    machine.move(ctx, OUTAGES, outage, "confirm", note=cause)
     outage.announced_at = now
     outage.cause = cause
     outage.expected_restore_at = expected_restore_at
@@ -144,5 +151,6 @@ def confirm(
     outage.title = outage.title.replace("故障研判：疑似停电", "故障停电")
     service.save(session, outage)
     notices.queue(session, outage, "fault", settings, now=now)
+    hooks.outage_announced.publish(session, hooks.OutageEvent(outage, ctx))
     session.flush()
     return outage

@@ -11,16 +11,15 @@ from sqlalchemy import select
 
 from gridcare.apidocs import ERROR_RESPONSES
 from gridcare.audit.service import record
+from gridcare.auth.http import PrincipalDep, SessionDep
 from gridcare.calendar import CalendarYearMissing
 from gridcare.errors import InvalidInput, NotFound
-from gridcare.http import PrincipalDep, SessionDep
 from gridcare.models import CalendarDay, CalendarYear, CatalogItem, SlaPolicyVersion, SlaRule
 from gridcare.models.enums import AreaClass, Role
 from gridcare.models.types import utcnow
 from gridcare.params import MAX_DAY, MIN_DAY, IdQuery, Instant
 from gridcare.sla import policy
 from gridcare.sla.calendar_store import current_calendar, load_calendar_file, set_correction
-from gridcare.workorders.defaults import STEPS
 
 router = APIRouter(prefix="/api/v1", tags=["sla 时限与日历"], responses=ERROR_RESPONSES)
 
@@ -89,11 +88,12 @@ def publish(data: VersionIn, session: SessionDep, principal: PrincipalDep) -> Ve
         session.scalars(select(CatalogItem.code).where(CatalogItem.kind == "business_type")).all()
     ) | {"*"}
     urgencies = set(session.scalars(select(CatalogItem.code).where(CatalogItem.kind == "urgency")).all())
+    steps = set(session.scalars(select(CatalogItem.code).where(CatalogItem.kind == "step")).all())
     for i, rule in enumerate(data.rules):
         where = [{"row": i + 1, "field": f"rules[{i}]"}]
         if rule.business_type not in types:
             raise InvalidInput(f"第 {i + 1} 条规则：业务类型 {rule.business_type} 不存在", details=where)
-        if rule.step not in STEPS:
+        if rule.step not in steps:
             raise InvalidInput(f"第 {i + 1} 条规则：环节 {rule.step} 不存在", details=where)
         if rule.urgency is not None and rule.urgency not in urgencies:
             raise InvalidInput(f"第 {i + 1} 条规则：紧急程度 {rule.urgency} 不存在", details=where)

@@ -152,3 +152,12 @@ def set_correction(session: Session, *, principal: Principal, day: date, is_work
         detail={"is_workday": is_workday, "name": name},
     )
     session.flush()
+
+
+def stored_days(session: Session, first: date, last: date) -> list[CalendarDay]:
+    """The calendar's stored days (holidays, make-up working days, corrections) between two dates."""
+    return list(session.scalars(select(CalendarDay).where(CalendarDay.day.between(first, last))))
+
+
+def loaded_year(session: Session, year: int) -> CalendarYear | None:
+    return session.get(CalendarYear, year)

@@ -162,3 +162,19 @@ def timing(
     except CalendarYearMissing as missing:
         return StepTiming(None, None, missing_year=missing.year, rule=rule)
     return StepTiming(deadline, warn_at, rule=rule)
+
+
+def version_rows(session: Session) -> list[SlaPolicyVersion]:
+    """Every published version, newest first (管理 · 时限版本)."""
+    return list(session.scalars(select(SlaPolicyVersion).order_by(SlaPolicyVersion.effective_from.desc())))
+
+
+def rule_rows(session: Session, version_id: int) -> list[SlaRule]:
+    """A version's rules as stored, in reading order."""
+    return list(
+        session.scalars(
+            select(SlaRule)
+            .where(SlaRule.version_id == version_id)
+            .order_by(SlaRule.business_type, SlaRule.step, SlaRule.category, SlaRule.area_class)
+        )
+    )

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from gridcare.apidocs import ERROR_RESPONSES
+from gridcare.auth.http import PrincipalDep, SessionDep
 from gridcare.auth.service import clear_failures
-from gridcare.http import PrincipalDep, SessionDep
 from gridcare.paging import Page, PageDep, page_of
 from gridcare.params import IdPath, IdQuery
 from gridcare.users import service

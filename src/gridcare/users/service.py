@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gridcare.audit.service import record
-from gridcare.auth.masking import mask_phone
+from gridcare.auth.masking import staff_phone_for
 from gridcare.auth.passwords import hash_password
 from gridcare.auth.principal import Principal
 from gridcare.errors import Conflict, InvalidInput, NotFound
@@ -19,8 +19,7 @@ from gridcare.users.schemas import AuditEntryRead, UserCreate, UserDetail, UserR
 
 def to_read(user: User, principal: Principal) -> UserRead:
     read = UserRead.model_validate(user)
-    if not principal.sees_phones and not principal.has_any(Role.admin):
-        read.phone = mask_phone(read.phone)
+    read.phone = staff_phone_for(principal, read.phone)
     return read
 
 
@@ -111,3 +110,24 @@ def list_audit(
         )
         for r in rows
     ]
+
+
+def active_staff_by_unit(session: Session, principal: Principal) -> dict[int, int]:
+    """Active accounts per unit in the user's scope (管理 · 单位)."""
+    rows = session.execute(
+        select(User.unit_id, func.count())
+        .where(principal.in_scope(User.unit_id), User.is_active)
+        .group_by(User.unit_id)
+    ).all()
+    return {int(unit): int(n) for unit, n in rows}
+
+
+def station_staff(session: Session, station_id: int) -> list[tuple[int, str]]:
+    """(id, name) of a station's active staff (the 处理人 choices when dispatching)."""
+    rows = session.execute(
+        select(User.id, User.display_name)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(User.unit_id == station_id, User.is_active, UserRole.role == Role.station_staff.value)
+        .order_by(User.display_name)
+    ).all()
+    return [(uid, name) for uid, name in rows]

@@ -6,27 +6,34 @@ import calendar as month_grid
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from gridcare import jobs
+from gridcare.audit.service import record
+from gridcare.auth.http import SessionDep, SettingsDep
 from gridcare.auth.principal import Principal
 from gridcare.calendar import BEIJING, is_workday
 from gridcare.calendar.sources import builtin_day_names
-from gridcare.errors import DomainError, InvalidInput
-from gridcare.http import SessionDep
-from gridcare.models import CalendarDay, CalendarYear, SlaPolicyVersion, SlaRule, User
+from gridcare.errors import DomainError, InvalidInput, NotFound
 from gridcare.models.enums import LABELS_ZH, Role
 from gridcare.models.types import utcnow
 from gridcare.org.repository import list_units
 from gridcare.params import IdQuery
-from gridcare.sla.calendar_store import current_calendar, load_calendar_file, set_correction
+from gridcare.sla import policy
+from gridcare.sla.calendar_store import (
+    current_calendar,
+    load_calendar_file,
+    loaded_year,
+    set_correction,
+    stored_days,
+)
 from gridcare.tabular import decode_text
 from gridcare.users.schemas import UserCreate
-from gridcare.users.service import create_user, list_users
+from gridcare.users.service import active_staff_by_unit, create_user, list_users
 from gridcare.web import flash
 from gridcare.web.base import FormDep, WebPrincipalDep, load_labels, render
 from gridcare.web.forms import optional_date, parse
@@ -38,6 +45,7 @@ ADMIN_TABS = (
     ("/admin/units", "单位"),
     ("/admin/sla", "时限版本"),
     ("/admin/calendar", "工作日历"),
+    ("/admin/jobs", "后台任务"),
 )
 MAX_CALENDAR_BYTES = 256 * 1024
 UNIT_LABELS = {"minutes": "分钟", "hours": "小时", "working_days": "个工作日"}
@@ -120,13 +128,7 @@ def add_user(request: Request, session: SessionDep, principal: WebPrincipalDep, 
 @router.get("/units", response_class=HTMLResponse)
 def units(request: Request, session: SessionDep, principal: WebPrincipalDep) -> HTMLResponse:
     _admin(principal)
-    staff = dict(
-        session.execute(
-            select(User.unit_id, func.count())
-            .where(principal.in_scope(User.unit_id), User.is_active)
-            .group_by(User.unit_id)
-        ).all()
-    )
+    staff = active_staff_by_unit(session, principal)
     rows = list_units(session, principal=principal)
     return _page(request, "admin_units.html", {"units": rows, "staff": staff, "kinds": LABELS_ZH})
 
@@ -139,21 +141,11 @@ def sla(
     version_id: IdQuery = None,
 ) -> HTMLResponse:
     _admin(principal)
-    versions = session.scalars(
-        select(SlaPolicyVersion).order_by(SlaPolicyVersion.effective_from.desc())
-    ).all()
+    versions = policy.version_rows(session)
     now = utcnow()
     in_force = next((v.id for v in versions if v.effective_from <= now), None)
     chosen = version_id or in_force or (versions[0].id if versions else None)
-    rules = (
-        session.scalars(
-            select(SlaRule)
-            .where(SlaRule.version_id == chosen)
-            .order_by(SlaRule.business_type, SlaRule.step, SlaRule.category, SlaRule.area_class)
-        ).all()
-        if chosen
-        else []
-    )
+    rules = policy.rule_rows(session, chosen) if chosen else []
     return _page(
         request,
         "admin_sla.html",
@@ -186,12 +178,8 @@ def _month_days(session: Session, year: int, month: int) -> tuple[list[list[Day]
     names = {d: (n, False) for d, n in builtin_day_names().items() if d.year == year and d.month == month}
     names |= {
         d.day: (d.name, d.is_correction)
-        for d in session.scalars(
-            select(CalendarDay).where(
-                CalendarDay.day.between(
-                    date(year, month, 1), date(year, month, month_grid.monthrange(year, month)[1])
-                )
-            )
+        for d in stored_days(
+            session, date(year, month, 1), date(year, month, month_grid.monthrange(year, month)[1])
         )
     }
     weeks = []
@@ -219,7 +207,7 @@ def _calendar_page(
     status: int = 200,
 ) -> HTMLResponse:
     weeks, known = _month_days(session, year, month)
-    loaded = session.get(CalendarYear, year)
+    loaded = loaded_year(session, year)
     prev_y, prev_m = (year, month - 1) if month > 1 else (year - 1, 12)
     next_y, next_m = (year, month + 1) if month < 12 else (year + 1, 1)
     return _page(
@@ -314,3 +302,30 @@ def calendar_correct(
     label = "工作日" if kind == "work" else "休息日"
     query = urlencode({"year": day.year, "month": day.month, "corrected": f"{day:%Y-%m-%d} 更正为{label}"})
     return RedirectResponse(f"/admin/calendar?{query}", status_code=303)
+
+
+@router.get("/jobs", response_class=HTMLResponse)
+def jobs_page(
+    request: Request, session: SessionDep, principal: WebPrincipalDep, settings: SettingsDep
+) -> HTMLResponse:
+    """后台任务: each job's interval, last run, last success, last error and next run."""
+    _admin(principal)
+    done = request.query_params.get("done")
+    return _page(
+        request,
+        "admin_jobs.html",
+        {
+            "jobs": [(job, rows, job.interval(settings)) for job, rows in jobs.status(session)],
+            "message": f"已安排立即运行：{jobs.JOBS[done].label}" if done in jobs.JOBS else None,
+        },
+    )
+
+
+@router.post("/jobs/{name}/run")
+def job_run_now(name: str, session: SessionDep, principal: WebPrincipalDep, form: FormDep) -> Response:
+    _admin(principal)
+    if name not in jobs.JOBS:
+        raise NotFound(f"没有后台任务“{name}”")
+    jobs.request_run(session, name)
+    record(session, actor=principal, action="run_job", entity="job", entity_id=name)
+    return RedirectResponse(f"/admin/jobs?done={quote(name)}", status_code=303)

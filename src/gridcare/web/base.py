@@ -7,36 +7,29 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
-from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gridcare import __version__
 from gridcare.analytics.service import REPORT_ROLES
+from gridcare.auth.http import SessionDep, SettingsDep, authenticated
 from gridcare.auth.principal import Principal
-from gridcare.calendar import BEIJING
+from gridcare.catalogs.service import names_by_kind
 from gridcare.errors import AuthenticationFailed, PermissionDenied
-from gridcare.http import SessionDep, SettingsDep, authenticated
-from gridcare.models import CatalogItem, Unit
-from gridcare.models.enums import LABELS_ZH, Role
+from gridcare.models.enums import Role
 from gridcare.models.types import utcnow
+from gridcare.org.repository import unit_names
+from gridcare.templating import templates
+from gridcare.workorders.process import PROCESS
 from gridcare.workorders.service import CATEGORY_KIND, INTAKE_ROLES
-from gridcare.workorders.steps import ACTION_NAMES, step_name
+from gridcare.workorders.steps import step_name
 
 COOKIE = "gridcare_session"
 CSRF_FIELD = "_csrf"
 CSRF_HEADER = "X-CSRF-Token"
-WEEKDAYS_ZH = "一二三四五六日"
-
-STATIC_DIR = Path(__file__).parent / "static"
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 
 class LoginRequired(Exception):
@@ -112,53 +105,11 @@ class Labels:
 
 
 def load_labels(session: Session) -> Labels:
-    labels = Labels()
-    for kind, code, name in session.execute(select(CatalogItem.kind, CatalogItem.code, CatalogItem.name)):
-        labels.catalogs.setdefault(kind, {})[code] = name
-    labels.units = dict(session.execute(select(Unit.id, Unit.name)).all())
-    return labels
+    return Labels(catalogs=names_by_kind(session), units=unit_names(session))
 
 
-def beijing(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):  # ISO text, as in report documents
-        value = datetime.fromisoformat(value)
-    return value.astimezone(BEIJING).strftime(fmt)
-
-
-def weekday_zh(value: datetime) -> str:
-    return "周" + WEEKDAYS_ZH[value.astimezone(BEIJING).weekday()]
-
-
-def duration_zh(seconds: float) -> str:
-    """A span for people: 2天3小时, 1小时5分, 12分."""
-    minutes = int(abs(seconds) // 60)
-    days, rest = divmod(minutes, 1440)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return f"{days}天{hours}小时"
-    if hours:
-        return f"{hours}小时{mins}分"
-    return f"{mins}分"
-
-
-def countdown(deadline: datetime | None, now: datetime | None = None) -> str:
-    if deadline is None:
-        return "无时限"
-    left = (deadline - (now or utcnow())).total_seconds()
-    return f"剩余{duration_zh(left)}" if left >= 0 else f"已超时{duration_zh(left)}"
-
-
-templates.env.filters["bj"] = beijing
-templates.env.filters["weekday"] = weekday_zh
-templates.env.filters["countdown"] = countdown
-templates.env.filters["iso"] = lambda v: v.isoformat() if v else ""
 templates.env.globals["step_name"] = step_name
-templates.env.globals["action_name"] = ACTION_NAMES.get
-templates.env.globals["role_name"] = LABELS_ZH.get
-templates.env.globals["zh"] = LABELS_ZH.get
-templates.env.globals["version"] = __version__
+templates.env.globals["action_name"] = PROCESS.label_of
 
 
 @dataclass(frozen=True)

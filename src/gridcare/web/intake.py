@@ -10,24 +10,24 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gridcare.auth.http import SessionDep, SettingsDep
 from gridcare.auth.principal import Principal
+from gridcare.catalogs.service import items_of
 from gridcare.customers import repository as customers
 from gridcare.customers.schemas import CustomerRead
 from gridcare.customers.service import get as get_customer
 from gridcare.customers.service import to_read as customer_read
 from gridcare.errors import DomainError
-from gridcare.http import SessionDep, SettingsDep
-from gridcare.models import CatalogItem, Outage, WorkOrder
+from gridcare.models import Outage, WorkOrder
 from gridcare.models.types import utcnow
 from gridcare.outages.repository import outages_of_area
 from gridcare.params import MAX_ID, IdPath, IdQuery
 from gridcare.web import flash
 from gridcare.web.base import FormDep, WebPrincipalDep, load_labels, render
 from gridcare.web.forms import clean, parse
-from gridcare.workorders import service
+from gridcare.workorders import repository, service
 from gridcare.workorders.schemas import WorkOrderCreate
 
 router = APIRouter(include_in_schema=False)
@@ -58,11 +58,7 @@ def _id(value: object) -> int | None:
 
 def category_groups(session: Session) -> dict[str, list[ChoiceGroup]]:
     """Per business type, the leaf categories grouped under their parents, in catalogue order."""
-    items = session.scalars(
-        select(CatalogItem)
-        .where(CatalogItem.kind.in_(TYPE_CATEGORIES.values()), CatalogItem.active)
-        .order_by(CatalogItem.level, CatalogItem.sort, CatalogItem.code)
-    ).all()
+    items = items_of(session, list(TYPE_CATEGORIES.values()), active_only=True)
     by_id = {i.id: i for i in items}
     children = {i.parent_id for i in items if i.parent_id is not None}
     result: dict[str, list[ChoiceGroup]] = {}
@@ -91,12 +87,9 @@ def _customer_and_recent(
     """The caller, their orders of the last year, and the active and coming outages of their 台区
     (with the expected restoration: the agent answers "when is power back" from it)."""
     customer = get_customer(session, principal=principal, customer_id=customer_id)
-    recent = session.scalars(
-        select(WorkOrder)
-        .where(WorkOrder.customer_id == customer.id, WorkOrder.created_at >= utcnow() - timedelta(days=365))
-        .order_by(WorkOrder.created_at.desc())
-        .limit(RECENT_ORDERS)
-    ).all()
+    recent = repository.recent_of_customer(
+        session, customer.id, since=utcnow() - timedelta(days=365), limit=RECENT_ORDERS
+    )
     outages = outages_of_area(session, customer.transformer_area_id, after=utcnow())
     return customer, recent, outages
 
@@ -205,7 +198,7 @@ def repeat_check(
             at=utcnow(),
             window_days=settings.repeat_window_days,
         )
-        earlier = session.get(WorkOrder, earlier_id) if earlier_id else None
+        earlier = repository.by_id(session, earlier_id) if earlier_id else None
     return render(
         request,
         "intake_repeat.html",

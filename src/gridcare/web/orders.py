@@ -13,38 +13,33 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from gridcare.audit.service import record
-from gridcare.auth.masking import mask_phone
+from gridcare.auth.http import SessionDep, SettingsDep
+from gridcare.auth.masking import phone_for
 from gridcare.auth.principal import Principal
+from gridcare.catalogs.service import items_of
 from gridcare.config import Settings
 from gridcare.customers.service import get as get_customer
+from gridcare.engine import machine
+from gridcare.engine.spec import Action
 from gridcare.errors import DomainError, InvalidInput, NotFound
-from gridcare.http import SessionDep, SettingsDep
-from gridcare.models import CatalogItem, User, UserRole, WorkOrder
-from gridcare.models.enums import LABELS_ZH, Role
+from gridcare.models.enums import LABELS_ZH
 from gridcare.models.types import utcnow
 from gridcare.org.repository import list_units
 from gridcare.params import IdPath
 from gridcare.tabular import chunks_of, write_table
+from gridcare.templating import beijing
+from gridcare.users.service import station_staff
 from gridcare.web import flash
-from gridcare.web.base import FormDep, Labels, WebPrincipalDep, beijing, load_labels, render
+from gridcare.web.base import FormDep, Labels, WebPrincipalDep, load_labels, render
 from gridcare.web.forms import clean, optional_date, optional_int, parse
 from gridcare.workorders import actions, repository, service
 from gridcare.workorders.defaults import STEPS
-from gridcare.workorders.schemas import (
-    CallbackBody,
-    DispatchBody,
-    MergeBody,
-    ReplyBody,
-    ReturnBody,
-    ReviewBody,
-    UrgeBody,
-    Versioned,
-)
-from gridcare.workorders.steps import ACTION_NAMES
+from gridcare.workorders.process import KEEPER, PROCESS
+from gridcare.workorders.schemas import UrgeBody
 
 router = APIRouter(include_in_schema=False)
 
@@ -105,13 +100,12 @@ def parse_list_query(params: Mapping[str, str]) -> ListQuery:
 
 
 def _category_options(session: Session) -> list[tuple[str, str]]:
-    rows = session.execute(
-        select(CatalogItem.code, CatalogItem.name, CatalogItem.level, CatalogItem.kind)
-        .where(CatalogItem.kind.in_(["complaint_category", "fault_kind", "service_request_kind"]))
-        .order_by(CatalogItem.kind, CatalogItem.code)
-    ).all()
+    items = items_of(session, ["complaint_category", "fault_kind", "service_request_kind"])
     prefix = {"fault_kind": "故障：", "service_request_kind": "业务申请："}
-    return [(code, "　" * (level - 1) + prefix.get(kind, "") + name) for code, name, level, kind in rows]
+    return [
+        (i.code, "　" * (i.level - 1) + prefix.get(i.kind, "") + i.name)
+        for i in sorted(items, key=lambda i: (i.kind, i.code))
+    ]
 
 
 @router.get("/orders", response_class=HTMLResponse)
@@ -203,7 +197,7 @@ def _export_lines(
                 labels.unit(r.station_id),
                 LABELS_ZH.get(r.area_class, r.area_class),
                 r.contact_name or "",
-                (r.contact_phone if principal.sees_phones else mask_phone(r.contact_phone)) or "",
+                phone_for(principal, r.contact_phone) or "",
                 r.address or "",
                 r.content,
                 beijing(r.accepted_at),
@@ -263,14 +257,7 @@ DONE_MESSAGES = {
 }
 
 
-def _station_staff(session: Session, station_id: int) -> list[tuple[int, str]]:
-    rows = session.execute(
-        select(User.id, User.display_name)
-        .join(UserRole, UserRole.user_id == User.id)
-        .where(User.unit_id == station_id, User.is_active, UserRole.role == Role.station_staff.value)
-        .order_by(User.display_name)
-    ).all()
-    return [(uid, name) for uid, name in rows]
+_station_staff = station_staff
 
 
 def _detail_page(
@@ -290,10 +277,13 @@ def _detail_page(
         except NotFound:
             customer = None
     related = repository.related(session, principal=principal, order=order)
-    available = actions.available_actions(session, principal, order)
-    contact_phone = order.contact_phone if principal.sees_phones else mask_phone(order.contact_phone)
+    available = machine.available(KEEPER, principal, order)
+    names = {spec.name for spec in available}
+    contact_phone = phone_for(principal, order.contact_phone)
     done = request.query_params.get("done", "")
-    message = DONE_MESSAGES.get(done) or (f"已{ACTION_NAMES[done]}" if done in ACTION_NAMES else None)
+    message = DONE_MESSAGES.get(done) or (
+        f"已{PROCESS.label_of(done)}" if done in PROCESS.actions or done in PROCESS.event_names else None
+    )
     return render(
         request,
         "order_detail.html",
@@ -307,13 +297,15 @@ def _detail_page(
             "available": available,
             "contact_phone": contact_phone,
             "stations": list_units(session, principal=principal, kind="station")
-            if "dispatch" in available
+            if "dispatch" in names
             else [],
-            "staff": _station_staff(session, order.station_id) if "dispatch" in available else [],
+            "staff": _station_staff(session, order.station_id) if "dispatch" in names else [],
             "form": refused.values if refused else {},
             "message": None if refused else message,
             "error": refused.error if refused else None,
-            "callback_retry_hours": settings.callback_retry_hours,
+            "hints": {
+                "reached": f"已尝试 {order.callback_attempts} 次，间隔不少于 {settings.callback_retry_hours:g} 小时"
+            },
         },
         status=refused.status if refused else 200,
     )
@@ -339,34 +331,21 @@ def order_detail(
     return _detail_page(request, session, principal, settings, order_id)
 
 
-def _body(session: Session, principal: Principal, action: str, form: Mapping[str, str]) -> Versioned:
-    base = clean(form, "version", "note")
-    if action == "dispatch":
-        return parse(DispatchBody, {**base, **clean(form, "station_id", "handler_user_id")})
-    if action == "return":
-        return parse(ReturnBody, {**base, **clean(form, "reason", "correction")})
-    if action == "reply":
-        return parse(ReplyBody, {**base, **clean(form, "reply")})
-    if action == "review":
-        return parse(ReviewBody, {**base, "passed": form.get("passed")})
-    if action == "callback":
-        reached = form.get("reached")
-        if reached not in ("1", "0"):
-            raise InvalidInput("请选择是否联系上客户", details=[{"field": "reached"}])
-        return parse(
-            CallbackBody, {**base, "reached": reached, "satisfaction": form.get("satisfaction") or None}
-        )
-    if action == "merge":
-        number = form.get("main_order", "").strip()
-        main_id = session.scalar(
-            select(WorkOrder.id).where(WorkOrder.number == number, principal.in_scope(WorkOrder.station_id))
-        )
-        if main_id is None:
-            raise InvalidInput(
-                f"主工单“{number}”不存在或不在您的权限范围内", details=[{"field": "main_order_id"}]
-            )
-        return parse(MergeBody, {**base, "main_order_id": main_id})
-    return parse(Versioned, base)
+def _body(spec: Action[Any], form: Mapping[str, str]) -> BaseModel:
+    """The action's body from its form: the fields its spec draws (forms.parse names what is wrong)."""
+    values: dict[str, Any] = clean(form, "note") if spec.custom else clean(form, "version", "note")
+    for f in spec.fields:
+        if f.widget == "verdict":
+            values[f.name] = form.get(f.name)
+        elif f.widget == "reached":
+            reached = form.get(f.name)
+            if reached not in ("1", "0"):
+                raise InvalidInput("请选择是否联系上客户", details=[{"field": f.name}])
+            values[f.name] = reached
+        else:
+            values.update(clean(form, f.name))
+    body: BaseModel = parse(spec.body, values)
+    return body
 
 
 @router.post("/orders/{order_id}/act/{action}", response_class=HTMLResponse)
@@ -382,7 +361,10 @@ def act(
     """One form per action on the detail page. Success: back to the page with a note; failure: back to
     the page with the reason and what was typed, nothing stored (post/redirect/get: reloading the page
     never sends the form again)."""
+    spec = PROCESS.actions.get(action)
     try:
+        if spec is None or spec.system:
+            raise NotFound(f"没有“{action}”这项操作")
         if action == "urge":
             created = actions.urge(
                 session,
@@ -394,15 +376,13 @@ def act(
             return RedirectResponse(
                 f"/orders/{order_id}?done=urge&urging={created.order.number}", status_code=303
             )
-        if action not in actions.ACTION_ROLES:
-            raise NotFound(f"没有“{action}”这项操作")
         order = actions.perform(
             session,
             principal=principal,
             settings=settings,
             order_id=order_id,
             action=action,
-            body=_body(session, principal, action, form),
+            body=_body(spec, form),
         )
     except DomainError as exc:
         return flash.refused(

@@ -10,30 +10,20 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from gridcare.auth.http import SessionDep, SettingsDep
 from gridcare.auth.principal import Principal
 from gridcare.calendar import BEIJING
 from gridcare.errors import DomainError, InvalidInput, NotFound
-from gridcare.http import SessionDep, SettingsDep
 from gridcare.models import (
-    BranchSwitch,
-    Customer,
-    Feeder,
     Outage,
-    OutageCustomer,
-    OutageTimeChange,
-    Substation,
-    TransformerArea,
-    Unit,
-    Village,
-    WorkOrder,
 )
 from gridcare.models.types import utcnow
 from gridcare.notify.outbox import delivery_status
 from gridcare.org.repository import list_units
 from gridcare.outages import approvals, frequent, notices, reliability, repository, service, trouble
+from gridcare.outages.process import EDIT_ROLES, OUTAGE
 from gridcare.outages.schemas import KIND_NAMES, STATUS_NAMES, OutageCreate, OutageScope, ShortNoticeBody
 from gridcare.params import MAX_DAY, MIN_DAY, IdPath, day_in_range
 from gridcare.web import flash
@@ -43,49 +33,6 @@ from gridcare.workorders.repository import user_names as repository_user_names
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
-
-
-def _grid_choices(session: Session, principal: Principal) -> dict[str, Any]:
-    """Feeders and switches of the counties in the user's scope (or above their station)."""
-    counties = select(Unit.id).where(Unit.kind == "county")
-    me = session.get(Unit, principal.unit_id)
-    if me is not None and me.kind == "station":
-        counties = counties.where(Unit.id == me.parent_id)
-    elif not principal.covers_all:
-        counties = counties.where(Unit.path.startswith(principal.unit_path))
-    feeders = session.execute(
-        select(Feeder.id, Feeder.code, Feeder.name)
-        .join(Substation, Substation.id == Feeder.substation_id)
-        .where(Substation.county_id.in_(counties))
-        .order_by(Feeder.code)
-    ).all()
-    switches = session.execute(
-        select(BranchSwitch.id, BranchSwitch.code, BranchSwitch.name, Feeder.name)
-        .join(Feeder, Feeder.id == BranchSwitch.feeder_id)
-        .where(BranchSwitch.feeder_id.in_([f[0] for f in feeders]))
-        .order_by(BranchSwitch.code)
-    ).all()
-    return {"feeders": feeders, "switches": switches}
-
-
-def _area_ids(session: Session, principal: Principal, codes: str) -> list[int]:
-    wanted = [c.strip() for c in codes.replace("，", ",").replace(" ", ",").split(",") if c.strip()]
-    if not wanted:
-        return []
-    found = dict(
-        session.execute(
-            select(TransformerArea.code, TransformerArea.id).where(
-                TransformerArea.code.in_(wanted), principal.in_scope(TransformerArea.station_id)
-            )
-        ).all()
-    )
-    missing = [c for c in wanted if c not in found]
-    if missing:
-        raise InvalidInput(
-            f"台区编号不存在或不在您的权限范围内：{'、'.join(missing[:20])}",
-            details=[{"field": "transformer_areas", "reason": "不存在或不在您的权限范围内"}],
-        )
-    return [found[c] for c in wanted]
 
 
 def _local(value: str | None, label: str) -> datetime:
@@ -154,14 +101,14 @@ def outage_list(request: Request, session: SessionDep, principal: WebPrincipalDe
             "values": {"status": status or "", "kind": kind or "", "month": first.strftime("%Y-%m")},
             "kinds": KIND_NAMES,
             "statuses": STATUS_NAMES,
-            "can_plan": principal.has_any(*service.EDIT_ROLES),
+            "can_plan": principal.has_any(*EDIT_ROLES),
         },
     )
 
 
 @router.get("/outages/new", response_class=HTMLResponse)
 def outage_form(request: Request, session: SessionDep, principal: WebPrincipalDep) -> HTMLResponse:
-    principal.require(*service.EDIT_ROLES, action="登记停电")
+    principal.require(*EDIT_ROLES, action="登记停电")
     refused = flash.take(session, request, user_id=principal.user_id)
     form: dict[str, Any] = dict(refused.values) if refused else {"kind": "planned"}
     return render(
@@ -175,7 +122,7 @@ def outage_form(request: Request, session: SessionDep, principal: WebPrincipalDe
             "can_plan": True,
             "error": refused.error if refused else None,
             "details": refused.details if refused else [],
-            **_grid_choices(session, principal),
+            **repository.grid_choices(session, principal),
         },
         status=refused.status if refused else 200,
     )
@@ -187,13 +134,13 @@ def outage_create(
 ) -> Response:
     """ "预览" shows what the outage would reach; "保存" saves it (a fault is published at once). A
     refused save goes back to the form with the reason and what was typed (post/redirect/get)."""
-    principal.require(*service.EDIT_ROLES, action="登记停电")
+    principal.require(*EDIT_ROLES, action="登记停电")
     raw = request.state.raw_form
     context: dict[str, Any] = {
         "form": form,
         "kinds": KIND_NAMES,
         "can_plan": True,
-        **_grid_choices(session, principal),
+        **repository.grid_choices(session, principal),
     }
     context["form_feeders"] = [int(x) for x in raw.getlist("feeders") if str(x).isdigit()]
     context["form_switches"] = [int(x) for x in raw.getlist("branch_switches") if str(x).isdigit()]
@@ -203,7 +150,9 @@ def outage_create(
             {
                 "feeders": context["form_feeders"],
                 "branch_switches": context["form_switches"],
-                "transformer_areas": _area_ids(session, principal, form.get("transformer_areas", "")),
+                "transformer_areas": repository.scope_area_ids(
+                    session, principal, form.get("transformer_areas", "")
+                ),
             },
         )
         context["preview"] = service.preview(session, principal=principal, scope=scope)
@@ -259,14 +208,9 @@ def _detail(request: Request, session: Session, principal: Principal, outage_id:
     people = repository.affected_customers(
         session, principal=principal, outage_id=outage.id, offset=(page - 1) * PAGE, limit=PAGE + 1
     )
-    orders = session.scalars(
-        select(WorkOrder)
-        .where(WorkOrder.outage_id == outage.id, principal.in_scope(WorkOrder.station_id))
-        .order_by(WorkOrder.id)
-    ).all()
-    changes = session.scalars(
-        select(OutageTimeChange).where(OutageTimeChange.outage_id == outage.id).order_by(OutageTimeChange.id)
-    ).all()
+    orders = repository.attached_orders(session, principal, outage.id)
+    changes = repository.time_changes(session, outage.id)
+    history = repository.history(session, outage.id)
     may_act = service.may_act(session, principal, outage)
     request_ = approvals.latest(session, outage.id)
     names = repository_user_names(
@@ -277,6 +221,7 @@ def _detail(request: Request, session: Session, principal: Principal, outage_id:
                 outage.short_notice_approver_id,
                 request_.approver_id if request_ else None,
                 request_.requested_by_id if request_ else None,
+                *(e.actor_id for e in history),
             )
             if i
         },
@@ -289,12 +234,14 @@ def _detail(request: Request, session: Session, principal: Principal, outage_id:
             "o": outage,
             "kinds": KIND_NAMES,
             "statuses": STATUS_NAMES,
-            "notices": delivery_status(session, outage.id),
+            "notices": delivery_status(session, "outage", outage.id),
             "people": people[:PAGE],
             "has_more": len(people) > PAGE,
             "page": page,
             "orders": orders,
             "changes": changes,
+            "history": history,
+            "process": OUTAGE,
             "names": names,
             "approval": request_,
             "approval_names": approvals.STATUS_NAMES,
@@ -306,8 +253,7 @@ def _detail(request: Request, session: Session, principal: Principal, outage_id:
             and request_.status == "pending"
             and request_.approver_id == principal.user_id,
             "may_act": may_act,
-            "can_plan": principal.has_any(*service.EDIT_ROLES),
-            "sees_phones": principal.sees_phones,
+            "can_plan": principal.has_any(*EDIT_ROLES),
             "error": refused.error if refused else None,
             "form": refused.values if refused else {},
             "message": None if refused else DONE.get(done),
@@ -323,7 +269,7 @@ def watch_page(request: Request, session: SessionDep, principal: WebPrincipalDep
         "outage_watch.html",
         {
             "watched": frequent.watch_list(session, principal=principal),
-            "can_plan": principal.has_any(*service.EDIT_ROLES),
+            "can_plan": principal.has_any(*EDIT_ROLES),
         },
     )
 
@@ -359,7 +305,7 @@ def reliability_page(request: Request, session: SessionDep, principal: WebPrinci
             "rows": rows,
             "values": {"from": start.isoformat(), "to": end.isoformat()},
             "error": error,
-            "can_plan": principal.has_any(*service.EDIT_ROLES),
+            "can_plan": principal.has_any(*EDIT_ROLES),
         },
     )
 
@@ -381,14 +327,7 @@ def board_notice(
 ) -> HTMLResponse:
     """The printable notice for the village boards (村务公开栏), one page per village it reaches."""
     outage = service.get(session, principal=principal, outage_id=outage_id)
-    villages = session.execute(
-        select(Village.name, func.count(OutageCustomer.customer_id))
-        .join(Customer, Customer.village_id == Village.id)
-        .join(OutageCustomer, OutageCustomer.customer_id == Customer.id)
-        .where(OutageCustomer.outage_id == outage.id, principal.in_scope(Customer.station_id))
-        .group_by(Village.name)
-        .order_by(Village.name)
-    ).all()
+    villages = repository.villages_reached(session, principal, outage.id)
     kind = "announce" if outage.kind != "fault" else "fault"
     _, text = notices.notice_text(outage, kind, settings)
     return render(

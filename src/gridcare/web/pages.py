@@ -15,10 +15,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from sqlalchemy import text
 
+from gridcare.auth.http import FactoryDep, SessionDep, SettingsDep, client_address
 from gridcare.auth.service import sign_in, sign_out
 from gridcare.auth.tokens import device_mark, device_user, issue_token, read_token
 from gridcare.errors import AuthenticationFailed, DomainError, InvalidInput
-from gridcare.http import FactoryDep, SessionDep, SettingsDep, client_address
 from gridcare.web import flash
 from gridcare.web.base import COOKIE, FormDep, WebPrincipalDep, render
 

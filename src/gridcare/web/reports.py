@@ -12,9 +12,9 @@ from fastapi.responses import HTMLResponse, Response
 from gridcare.analytics import render as files
 from gridcare.analytics.service import REPORT_ROLES, monitoring_report
 from gridcare.audit.service import record
+from gridcare.auth.http import SessionDep, SettingsDep
 from gridcare.calendar import BEIJING
 from gridcare.errors import DomainError, InvalidInput, ServiceBusy
-from gridcare.http import SessionDep, SettingsDep
 from gridcare.models.types import utcnow
 from gridcare.org.repository import list_units
 from gridcare.web.base import WebPrincipalDep, render

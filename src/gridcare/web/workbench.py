@@ -1,13 +1,17 @@
-"""工作台: counts per step in the user's scope and the user's own queue, most urgent first."""
+"""工作台: counts per step in the user's scope and the user's own queue, most urgent first; the open page
+asks for them again every few seconds, so work dispatched to a station shows up without a reload."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
 
-from gridcare.http import SessionDep
+from gridcare.auth.http import SessionDep
+from gridcare.auth.principal import Principal
 from gridcare.models.enums import Role
 from gridcare.models.types import utcnow
 from gridcare.outages import approvals
@@ -40,10 +44,12 @@ QUEUES: tuple[tuple[Role, str, tuple[str, ...]], ...] = (
 )
 
 router = APIRouter(include_in_schema=False)
+# How often an open workbench asks for its counts and queue (polling: docs/architecture.md, "Live pages").
+POLL_SECONDS = 10
 
 
-@router.get("/workbench", response_class=HTMLResponse)
-def workbench(request: Request, session: SessionDep, principal: WebPrincipalDep) -> HTMLResponse:
+def _live(session: Session, principal: Principal) -> dict[str, Any]:
+    """What the workbench shows and refreshes: step counts, the user's queue, approvals to give."""
     now = utcnow()
     counts = repository.step_counts(session, principal=principal, now=now)
     tiles = [(t, sum(counts.get(s, (0, 0))[0] for s in t.steps)) for t in TILES]
@@ -74,17 +80,26 @@ def workbench(request: Request, session: SessionDep, principal: WebPrincipalDep)
     else:
         orders = []
         queue_title = ""
-    return render(
-        request,
-        "workbench.html",
-        {
-            "tiles": tiles,
-            "overdue": overdue,
-            "orders": orders,
-            "queue_title": queue_title,
-            "labels": load_labels(session),
-            "approvals": approvals.pending_for(session, principal=principal)
-            if principal.has_any(*approvals.APPROVER_ROLES)
-            else [],
-        },
-    )
+    return {
+        "tiles": tiles,
+        "overdue": overdue,
+        "orders": orders,
+        "queue_title": queue_title,
+        "labels": load_labels(session),
+        "approvals": approvals.pending_for(session, principal=principal)
+        if principal.has_any(*approvals.APPROVER_ROLES)
+        else [],
+        "refreshed_at": now,
+        "poll_seconds": POLL_SECONDS,
+    }
+
+
+@router.get("/workbench", response_class=HTMLResponse)
+def workbench(request: Request, session: SessionDep, principal: WebPrincipalDep) -> HTMLResponse:
+    return render(request, "workbench.html", _live(session, principal))
+
+
+@router.get("/workbench/live", response_class=HTMLResponse)
+def workbench_live(request: Request, session: SessionDep, principal: WebPrincipalDep) -> HTMLResponse:
+    """The workbench's changing part, polled by the open page: new work shows up without a reload."""
+    return render(request, "_workbench_live.html", _live(session, principal))

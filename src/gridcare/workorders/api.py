@@ -1,51 +1,33 @@
-"""/api/v1/workorders: intake, list, read, timeline, one endpoint per action; /api/v1/notifications."""
+"""/api/v1/workorders: intake, list, read, timeline, one endpoint per action (from the process specs)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Response
+from pydantic import BaseModel
 
 from gridcare.apidocs import ERROR_RESPONSES
-from gridcare.auth.masking import mask_phone
-from gridcare.auth.principal import Principal
-from gridcare.http import PrincipalDep, SessionDep, SettingsDep
-from gridcare.models import WorkOrder
+from gridcare.auth.http import PrincipalDep, SessionDep, SettingsDep
+from gridcare.engine.spec import Action
+from gridcare.models.enums import LABELS_ZH
 from gridcare.models.types import utcnow
 from gridcare.paging import Page, PageDep, page_of
 from gridcare.params import DayQuery, IdPath, IdQuery
 from gridcare.workorders import actions, repository, service
+from gridcare.workorders.process import PROCESS
 from gridcare.workorders.schemas import (
-    CallbackBody,
-    DispatchBody,
     EventRead,
-    MergeBody,
-    NotificationRead,
-    ReplyBody,
-    ReturnBody,
-    ReviewBody,
     UrgeBody,
-    Versioned,
     WorkOrderCreate,
     WorkOrderRead,
 )
-from gridcare.workorders.steps import step_name
+from gridcare.workorders.views import order_view
 
 router = APIRouter(prefix="/api/v1", tags=["workorders 工单"], responses=ERROR_RESPONSES)
 
 
-def to_read(order: WorkOrder, principal: Principal, now: datetime | None = None) -> WorkOrderRead:
-    now = now or utcnow()
-    read = WorkOrderRead.model_validate(order)
-    read.step_name = step_name(order.step, order.business_type)
-    is_open = order.step not in ("archived", "merged")
-    deadline, warn_at = order.step_deadline, order.step_warn_at
-    read.overdue = bool(is_open and deadline is not None and deadline < now)
-    read.due_soon = bool(is_open and not read.overdue and warn_at is not None and warn_at <= now)
-    if not principal.sees_phones:
-        read.contact_phone = mask_phone(read.contact_phone)
-    return read
+to_read = order_view  # the read model, as the viewer may see it (views.py)
 
 
 @router.post("/workorders", response_model=WorkOrderRead, status_code=201, summary="受理：新建工单")
@@ -127,40 +109,36 @@ def get_timeline(order_id: IdPath, session: SessionDep, principal: PrincipalDep)
     return [EventRead.model_validate(e) for e in repository.timeline(session, order.id)]
 
 
-def _action(name: str, body_type: type[Versioned], summary: str) -> None:
+def _action(spec: Action[Any]) -> None:
     def endpoint(
         order_id: IdPath,
-        body: Versioned,
+        body: BaseModel,
         session: SessionDep,
         principal: PrincipalDep,
         settings: SettingsDep,
     ) -> WorkOrderRead:
         order = actions.perform(
-            session, principal=principal, settings=settings, order_id=order_id, action=name, body=body
+            session, principal=principal, settings=settings, order_id=order_id, action=spec.name, body=body
         )
         return to_read(order, principal)
 
-    endpoint.__annotations__["body"] = body_type  # each action's own body model, for validation and docs
-    endpoint.__name__ = f"action_{name}"
+    endpoint.__annotations__["body"] = spec.body  # each action's own body model, for validation and docs
+    endpoint.__name__ = f"action_{spec.name}"
+    roles = "、".join(LABELS_ZH[r] for r in spec.roles)
     router.add_api_route(
-        f"/workorders/{{order_id}}/{name}",
+        f"/workorders/{{order_id}}/{spec.name}",
         endpoint,
         methods=["POST"],
         response_model=WorkOrderRead,
-        summary=summary,
+        summary=spec.summary or spec.label,
+        description=f"角色：{roles}。",
     )
 
 
-_action("dispatch", DispatchBody, "派单（可改派供电所、指定处理人）")
-_action("accept", Versioned, "接单")
-_action("return", ReturnBody, "退单（须有允许的原因与更正内容）")
-_action("contact", Versioned, "联系客户（故障报修为到达现场）")
-_action("reply", ReplyBody, "回单")
-_action("review", ReviewBody, "审核（通过或退回）")
-_action("callback", CallbackBody, "回访（满意度；未联系上记一次尝试）")
-_action("archive", Versioned, "归档")
-_action("resolve", Versioned, "查询咨询当场解答办结")
-_action("merge", MergeBody, "合并为副工单（故障报修，同一故障点）")
+# One endpoint per user action of the process (催办 has its own: it answers with the new order).
+for _spec in PROCESS.actions.values():
+    if not _spec.system and not _spec.custom:
+        _action(_spec)
 
 
 @router.post(
@@ -178,14 +156,3 @@ def urge_order(
     if not created.created:
         response.status_code = 200
     return to_read(created.order, principal)
-
-
-@router.get("/notifications", response_model=list[NotificationRead], summary="我的消息（预警、催办、派单）")
-def my_notifications(
-    session: SessionDep,
-    principal: PrincipalDep,
-    unread_only: bool = False,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> list[NotificationRead]:
-    rows = repository.notifications(session, user_id=principal.user_id, unread_only=unread_only, limit=limit)
-    return [NotificationRead.model_validate(n) for n in rows]

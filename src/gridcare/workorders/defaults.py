@@ -1,7 +1,9 @@
-"""Default catalogues, workflow and time limits (DOMAIN.md §3–5), seeded once into an empty database.
+"""Default catalogues and time limits (docs/domain.md §3–5), seeded into a new database by migration
+0007. They are data: an admin edits catalogues and publishes new time-limit versions; `ensure_defaults`
+only adds what is missing and never overwrites an operator's change. A change to a default that must
+reach existing databases is a migration of its own (docs/architecture.md, "Changing a default").
 
-They are data: an admin edits catalogues and publishes new time-limit versions; `ensure_defaults`
-only adds what is missing and never overwrites an operator's change.
+The steps' moves are not here: they are the actions' specs (actions.py).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gridcare.models import CatalogItem, SlaPolicyVersion, SlaRule, WorkflowTransition
+from gridcare.models import CatalogItem, SlaPolicyVersion, SlaRule
 
 BUSINESS_TYPES = [
     ("fault_repair", "故障报修"),
@@ -119,32 +121,7 @@ STEPS = {
 CLOSED_STEPS = ("archived", "merged")
 OPEN_STEPS = tuple(s for s in STEPS if s not in CLOSED_STEPS)
 
-# (business type, action, from step, to step); '*' applies to every type unless a type has its own.
-TRANSITIONS: list[tuple[str, str, str, str]] = [
-    ("*", "dispatch", "pending_dispatch", "pending_accept"),
-    ("*", "accept", "pending_accept", "pending_contact"),
-    ("*", "return", "pending_accept", "pending_dispatch"),
-    ("*", "contact", "pending_contact", "in_progress"),
-    ("*", "reply", "in_progress", "pending_review"),
-    ("*", "review_pass", "pending_review", "pending_callback"),
-    ("*", "review_back", "pending_review", "in_progress"),
-    ("*", "callback", "pending_callback", "pending_archive"),
-    ("*", "archive", "pending_archive", "archived"),
-    ("consultation", "resolve", "pending_dispatch", "pending_archive"),
-    ("fault_repair", "merge", "pending_dispatch", "merged"),
-    ("fault_repair", "merge", "pending_accept", "merged"),
-    ("fault_repair", "merge", "pending_contact", "merged"),
-    ("fault_repair", "merge", "in_progress", "merged"),
-    ("fault_repair", "follow_main", "merged", "pending_review"),
-    # A repair call inside a fault outage is attached to it; the restoration (or a dismissed prediction)
-    # moves it on.
-    ("fault_repair", "attach_outage", "pending_dispatch", "merged"),
-    ("fault_repair", "outage_restored", "merged", "pending_callback"),
-    ("fault_repair", "outage_dismissed", "merged", "pending_dispatch"),
-    ("urging", "dispatch", "pending_dispatch", "pending_archive"),
-]
-
-# (type, category, step, area class, urgency, value, unit, anchor) — DOMAIN.md §5.
+# (type, category, step, area class, urgency, value, unit, anchor) — docs/domain.md §5.
 SLA_RULES: list[tuple[str, str | None, str, str | None, str | None, float, str, str]] = [
     ("fault_repair", None, "pending_dispatch", None, None, 2, "minutes", "step"),
     ("fault_repair", None, "pending_accept", None, None, 3, "minutes", "step"),
@@ -190,8 +167,8 @@ def _flat_catalogs() -> dict[str, list[tuple[str, str]]]:
 
 
 def ensure_defaults(session: Session) -> dict[str, int]:
-    """Add the default catalogues, transitions and policy where absent. Returns rows added per table."""
-    added = {"catalog_items": 0, "workflow_transitions": 0, "sla_rules": 0}
+    """Add the default catalogues and time-limit policy where absent. Returns rows added per table."""
+    added = {"catalog_items": 0, "sla_rules": 0}
     existing = {(k, c) for k, c in session.execute(select(CatalogItem.kind, CatalogItem.code)).all()}
 
     def add(
@@ -221,24 +198,11 @@ def ensure_defaults(session: Session) -> dict[str, int]:
             for k, l3 in enumerate(leaves, start=1):
                 add("complaint_category", f"TS{i:02d}{j:02d}{k:02d}", l3, mid, 3, k)
 
-    have = {
-        (t, a, f)
-        for t, a, f in session.execute(
-            select(WorkflowTransition.business_type, WorkflowTransition.action, WorkflowTransition.from_step)
-        ).all()
-    }
-    for btype, action, from_step, to_step in TRANSITIONS:
-        if (btype, action, from_step) not in have:
-            session.add(
-                WorkflowTransition(business_type=btype, action=action, from_step=from_step, to_step=to_step)
-            )
-            added["workflow_transitions"] += 1
-
     if session.scalar(select(SlaPolicyVersion.id).limit(1)) is None:
         version = SlaPolicyVersion(
             name=DEFAULT_POLICY_NAME,
             effective_from=datetime(2000, 1, 1, tzinfo=UTC),
-            note="DOMAIN.md §5 默认值：投诉处理 5 个工作日（2022 年公开承诺）",
+            note="docs/domain.md §5 默认值：投诉处理 5 个工作日（2022 年公开承诺）",
         )
         session.add(version)
         session.flush()

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from gridcare.auth.principal import Principal
 from gridcare.calendar import BEIJING, beijing_midnight
-from gridcare.models import Notification, Unit, User, WorkOrder, WorkOrderEvent
+from gridcare.models import Unit, User, WorkOrder, WorkOrderEvent
 from gridcare.workorders.defaults import OPEN_STEPS
 
 SORTS: dict[str, tuple[ColumnElement[Any], ...]] = {
@@ -290,8 +290,17 @@ def timeline(session: Session, order_id: int) -> Sequence[WorkOrderEvent]:
     ).all()
 
 
-def notifications(session: Session, *, user_id: int, unread_only: bool, limit: int) -> Sequence[Notification]:
-    stmt = select(Notification).where(Notification.user_id == user_id)
-    if unread_only:
-        stmt = stmt.where(Notification.read_at.is_(None))
-    return session.scalars(stmt.order_by(Notification.id.desc()).limit(limit)).all()
+def recent_of_customer(
+    session: Session, customer_id: int, *, since: datetime, limit: int
+) -> Sequence[WorkOrder]:
+    """A customer's orders since a time, newest first (the intake page's history)."""
+    return session.scalars(
+        select(WorkOrder)
+        .where(WorkOrder.customer_id == customer_id, WorkOrder.created_at >= since)
+        .order_by(WorkOrder.created_at.desc())
+        .limit(limit)
+    ).all()
+
+
+def by_id(session: Session, order_id: int) -> WorkOrder | None:
+    return session.get(WorkOrder, order_id)

@@ -81,7 +81,20 @@ class CallbackBody(Versioned):
 
 
 class MergeBody(Versioned):
-    main_order_id: Id
+    main_order_id: Id | None = Field(default=None, description="主工单 id（或给出 main_order 编号）")
+    main_order: str | None = Field(default=None, max_length=24, description="主工单编号")
+
+    @model_validator(mode="after")
+    def _needs_main(self) -> MergeBody:
+        if self.main_order_id is None and not (self.main_order or "").strip():
+            raise ValueError("请填写主工单编号")
+        return self
+
+
+class SuspendBody(Versioned):
+    reason: str = Field(
+        min_length=2, max_length=200, description="挂起原因：客户要求改约时间、待客户提供资料等（计时暂停）"
+    )
 
 
 class UrgeBody(BaseModel):
@@ -124,6 +137,8 @@ class WorkOrderRead(BaseModel):
     overdue: bool = False
     due_soon: bool = False
     calendar_missing_year: int | None
+    step_paused_at: datetime | None = None
+    step_pause_reason: str | None = None
     priority: int
     is_repeat: bool
     repeat_of_id: int | None
@@ -152,14 +167,3 @@ class EventRead(BaseModel):
     step_entered_at: datetime | None
     step_deadline: datetime | None
     step_late: bool | None
-
-
-class NotificationRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    order_id: int | None
-    kind: str
-    message: str
-    created_at: datetime
-    read_at: datetime | None

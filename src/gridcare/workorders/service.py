@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +16,8 @@ from gridcare.audit.service import record
 from gridcare.auth.principal import Principal
 from gridcare.calendar import BEIJING
 from gridcare.config import Settings
+from gridcare.engine import machine
+from gridcare.engine.machine import Context
 from gridcare.errors import InvalidInput, NotFound
 from gridcare.models import (
     CatalogItem,
@@ -25,10 +27,11 @@ from gridcare.models import (
     Unit,
     Village,
     WorkOrder,
-    WorkOrderEvent,
 )
 from gridcare.models.enums import Role
 from gridcare.models.types import utcnow
+from gridcare.workorders import hooks
+from gridcare.workorders.process import KEEPER
 from gridcare.workorders.schemas import WorkOrderCreate
 from gridcare.workorders.steps import enter_step, step_name
 
@@ -63,12 +66,29 @@ def require_code(session: Session, kind: str, code: str, field: str, label: str)
 
 
 def _validate(session: Session, data: WorkOrderCreate) -> None:
-    require_code(session, "business_type", data.business_type, "business_type", "业务类型")
-    require_code(session, "channel", data.channel, "channel", "受理渠道")
-    require_code(session, "urgency", data.urgency, "urgency", "紧急程度")
-    if data.complaint_level:
-        require_code(session, "complaint_level", data.complaint_level, "complaint_level", "投诉等级")
+    """Every code of the request against the active catalogues, in one query."""
     kind, required = CATEGORY_KIND.get(data.business_type, (None, False))
+    wanted = [
+        ("business_type", data.business_type, "business_type", "业务类型"),
+        ("channel", data.channel, "channel", "受理渠道"),
+        ("urgency", data.urgency, "urgency", "紧急程度"),
+    ]
+    if data.complaint_level:
+        wanted.append(("complaint_level", data.complaint_level, "complaint_level", "投诉等级"))
+    if kind is not None and data.category is not None:
+        wanted.append((kind, data.category, "category", "分类"))
+    found = {
+        (item.kind, item.code): item
+        for item in session.scalars(
+            select(CatalogItem).where(
+                CatalogItem.active,
+                or_(*(and_(CatalogItem.kind == k, CatalogItem.code == c) for k, c, _, _ in wanted)),
+            )
+        )
+    }
+    for k, code, field, label in wanted:
+        if (k, code) not in found:
+            raise InvalidInput(f"{label}“{code}”不存在或已停用", details=[{"field": field}])
     if kind is None:
         if data.category:
             raise InvalidInput(f"业务类型 {data.business_type} 不设分类", details=[{"field": "category"}])
@@ -77,7 +97,7 @@ def _validate(session: Session, data: WorkOrderCreate) -> None:
         if required:
             raise InvalidInput("投诉工单必须选择三级投诉分类", details=[{"field": "category"}])
         return
-    item = require_code(session, kind, data.category, "category", "分类")
+    item = found[(kind, data.category)]
     if kind == "complaint_category" and item.level != 3:
         raise InvalidInput(
             f"投诉分类“{item.name}”不是三级分类，请选择到最末一级", details=[{"field": "category"}]
@@ -124,8 +144,15 @@ def _route(session: Session, principal: Principal, data: WorkOrderCreate, custom
     area = None
     village = None
     if customer is not None:
-        area = session.get(TransformerArea, customer.transformer_area_id)
-        village = session.get(Village, customer.village_id) if customer.village_id else None
+        # The 台区, its station and the customer's village in one read (then from the identity map).
+        found = session.execute(
+            select(TransformerArea, Unit, Village)
+            .join(Unit, Unit.id == TransformerArea.station_id)
+            .outerjoin(Village, Village.id == customer.village_id)
+            .where(TransformerArea.id == customer.transformer_area_id)
+        ).first()
+        if found is not None:
+            area, _, village = found
     elif data.transformer_area_code:
         # Another station's 台区 (or village) answers exactly like a missing one.
         area = session.scalar(
@@ -327,47 +354,34 @@ def create(
     if urged is None:
         _mark_repeat(session, order, settings)
     enter_step(session, order, "pending_dispatch", now=now, settings=settings)
-    try:
-        with session.begin_nested():
-            session.add(order)
-            session.flush()
-    except IntegrityError:
-        existing = by_idempotency_key(session, principal, data.idempotency_key)
-        if existing is not None:  # a concurrent retry of the same request won the race
-            return Created(existing, created=False)
-        raise
-    session.add(
-        WorkOrderEvent(
-            order_id=order.id,
-            at=now,
-            actor_id=principal.user_id or None,
-            action="create",
-            from_step=None,
-            to_step="pending_dispatch",
-            note=None,
-            data={"number": order.number, "first_owner": principal.username, "is_repeat": order.is_repeat},
-            step_unit_id=order.station_id,
-        )
-    )
+    if data.idempotency_key is None:
+        session.add(order)
+        session.flush()
+    else:
+        try:
+            with session.begin_nested():  # a concurrent retry of the same request may win the race
+                session.add(order)
+                session.flush()
+        except IntegrityError:
+            existing = by_idempotency_key(session, principal, data.idempotency_key)
+            if existing is not None:
+                return Created(existing, created=False)
+            raise
+    ctx = Context(session=session, actor=principal, settings=settings, now=now)
+    first = {"number": order.number, "first_owner": principal.username, "is_repeat": order.is_repeat}
+    machine.begin(ctx, KEEPER, order, "pending_dispatch", data=first)
     if order.calendar_missing_year:
-        session.add(
-            WorkOrderEvent(
-                order_id=order.id,
-                at=now,
-                action="calendar_missing",
-                from_step=order.step,
-                note=f"{order.calendar_missing_year} 年工作日历未载入，{step_name(order.step)}时限无法计算，请管理员载入日历",
-                step_unit_id=order.station_id,
-            )
+        machine.record(
+            ctx,
+            KEEPER,
+            order,
+            "calendar_missing",
+            note=f"{order.calendar_missing_year} 年工作日历未载入，{step_name(order.step)}时限无法计算，请管理员载入日历",
         )
     if customer is not None and data.business_type == "complaint":
         _mark_sensitive(session, principal, customer, settings, now)
-    if data.business_type == "fault_repair":
-        from gridcare.outages import attach, trouble  # outages build on work orders
-
-        if attach.attach_repair(session, order, settings=settings, now=now) is None:
-            session.flush()
-            trouble.analyse(session, order, settings=settings, now=now)
+    session.flush()
+    hooks.order_created.publish(session, hooks.OrderEvent(order, ctx))
     session.flush()
     return Created(order, created=True)
 

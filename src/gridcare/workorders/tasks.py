@@ -18,9 +18,10 @@ from sqlalchemy import ColumnElement, Table, case, func, insert, literal, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridcare.db import transaction
-from gridcare.models import Notification, WorkOrder, WorkOrderEvent
+from gridcare.models import Notification, WorkOrder
 from gridcare.models.types import UTCDateTime, utcnow
 from gridcare.workorders.defaults import OPEN_STEPS, STEPS
+from gridcare.workorders.process import LOG
 
 
 @dataclass
@@ -97,32 +98,20 @@ def _batch(session: Session, kind: str, now: datetime, size: int) -> int:
     at = literal(now, UTCDateTime())
     message = _message(dialect, label)
     these = WorkOrder.id.in_(flagged)
-    events = cast(Table, WorkOrderEvent.__table__)
-    session.execute(
-        insert(events).from_select(
-            [
-                "order_id",
-                "at",
-                "action",
-                "from_step",
-                "note",
-                "data",
-                "step_entered_at",
-                "step_deadline",
-                "step_unit_id",
-            ],
-            select(
-                WorkOrder.id,
-                at,
-                literal(kind),
-                WorkOrder.step,
-                message,
-                _owner_json(dialect),
-                WorkOrder.step_entered_at,
-                WorkOrder.step_deadline,
-                WorkOrder.station_id,
-            ).where(these),
-        )
+    LOG.append_select(
+        session,
+        ["item", "at", "action", "from_step", "note", "data", "step_entered_at", "step_deadline", "unit_id"],
+        select(
+            WorkOrder.id,
+            at,
+            literal(kind),
+            WorkOrder.step,
+            message,
+            _owner_json(dialect),
+            WorkOrder.step_entered_at,
+            WorkOrder.step_deadline,
+            WorkOrder.station_id,
+        ).where(these),
     )
     notifications = cast(Table, Notification.__table__)
     session.execute(

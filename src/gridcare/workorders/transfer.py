@@ -39,11 +39,12 @@ from gridcare.sla.calendar_store import current_calendar
 from gridcare.sla.policy import Rule, all_versions, match, rules, timing
 from gridcare.tabular import iter_chunks, read_table, resolve_columns
 from gridcare.workorders.defaults import BUSINESS_TYPES
+from gridcare.workorders.process import LOG
 
 IMPORT_ROLES = (Role.admin,)
 MAX_REPORTED_ERRORS = 1000
 
-# field -> accepted headers; the first is the Chinese header of DOMAIN.md §12.
+# field -> accepted headers; the first is the Chinese header of docs/domain.md §12.
 COLUMNS: dict[str, tuple[str, ...]] = {
     "number": ("工单编号", "ID", "ORDER_NO"),
     "business_type": ("业务类型", "BUSI_TYPE_CODE", "BUSI_TYPE"),
@@ -76,6 +77,15 @@ REQUIRED = ("number", "business_type", "accepted_at", "station")
 # Order values that refer to rows the import may create (filled in at write time).
 REFERENCES = ("customer_id", "transformer_area_id", "village_id", "station_id", "county_id")
 EVENT_KEYS = ("at", "action", "from_step", "to_step", "data", "step_entered_at", "step_deadline", "step_late")
+
+
+def event_row(order_id: int, station_id: int, e: list[Any]) -> list[Any]:
+    """An imported event (EVENT_KEYS values) as the engine's log takes it: (order, *events.FIELDS);
+    imported events have no actor and no note, and belong to the order's station."""
+    at, action, from_step, to_step, data, entered, deadline, late = e
+    return [order_id, at, None, action, from_step, to_step, None, data, entered, deadline, late, station_id]
+
+
 # The same limits as the API and the database columns: a longer value is a row error, never stored.
 FIELD_LIMITS = {
     "content": 4000,
@@ -745,11 +755,9 @@ class _Importer:
                 .values(repeat_of_id=bindparam("earlier")),
                 links,
             )
-        insert_rows(
+        LOG.append_rows(
             connection,
-            "work_order_events",
-            ["order_id", "step_unit_id", *EVENT_KEYS],
-            ([ids[r["number"]], r["station_id"].id, *e] for r in order_rows for e in r["_events"]),
+            (event_row(ids[r["number"]], r["station_id"].id, e) for r in order_rows for e in r["_events"]),
         )
         session.flush()
 
