@@ -19,6 +19,12 @@ from sqlalchemy.engine import make_url
 from gridcare import migrate
 from gridcare.demo.loader import load_demo
 
+try:  # the benchmarks call the services directly: every hook subscription first
+    from gridcare import wiring
+except ImportError:  # older code measured side by side (benchmarks/storm.py) has no hooks
+    wiring = None
+if wiring is not None:
+    wiring.load()
 WORK = Path(__file__).parent / ".work"
 PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 

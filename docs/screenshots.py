@@ -19,7 +19,7 @@ from benchmarks.common import server
 from playwright.sync_api import Page, sync_playwright
 from sqlalchemy import create_engine, select
 
-from gridcare import migrate
+from gridcare import migrate, wiring
 from gridcare.auth.principal import SYSTEM
 from gridcare.config import Settings
 from gridcare.db import make_session_factory
@@ -29,6 +29,7 @@ from gridcare.models import Customer, User
 from gridcare.workorders import actions, service
 from gridcare.workorders.schemas import ReplyBody, Versioned, WorkOrderCreate
 
+wiring.load()  # the demo creates outages through the services: every hook subscription first
 OUT = Path(__file__).parent / "screenshots"
 
 

@@ -116,3 +116,112 @@ def test_0006_keeps_earlier_outages_working_and_goes_back_with_data(
         assert conn.execute(text("SELECT count(*) FROM outages")).scalar() == 1
     migrate.upgrade(url)
     engine.dispose()
+
+
+def test_0007_to_0009_on_a_database_with_orders_and_notices(scratch_databases: ScratchDatabases) -> None:
+    """From 0006 with data: orders with events (rebuilding tables that others point at must work on
+    SQLite), arrears notices (a replaced one keeps its case), open steps get their alarms; back to 0006
+    a paused order's clock runs again with what it had left; and up again."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy.orm import Session
+
+    from gridcare.models import OutboxMessage, StepAlarm
+    from tests.factories import build_world
+
+    url = scratch_databases.create()
+    migrate.upgrade(url, "0006")
+    engine = create_engine(url)
+    sqlite = url.startswith("sqlite")
+    now = datetime.now(UTC)
+
+    def t(at: datetime) -> object:
+        return at.replace(tzinfo=None) if sqlite else at
+
+    with Session(engine, expire_on_commit=False) as s:
+        world = build_world(s)
+        s.commit()
+        v = {
+            "station": world.units["station_a1"].id,
+            "county": world.units["county_a"].id,
+            "customer": world.customers["station_a1"].id,
+            "accepted": t(now - timedelta(hours=1)),
+            "deadline": t(now + timedelta(hours=2)),
+            "warn": t(now + timedelta(hours=1)),
+            "past": t(now - timedelta(minutes=5)),
+        }
+        for order_id, number, warn, warned in (
+            (1, "20261129000001", "warn", False),
+            (2, "20261129000002", "past", True),
+        ):
+            s.execute(
+                text(
+                    "INSERT INTO work_orders (id, number, business_type, urgency, channel, content, anonymous, "
+                    "callback_declined, customer_id, station_id, county_id, area_class, accepted_at, step, "
+                    "step_entered_at, step_deadline, step_warn_at, step_breached, step_warned, priority, is_repeat, "
+                    "callback_attempts, imported, version, created_at, updated_at) VALUES "
+                    "(:id, :number, 'complaint', 'normal', 'phone_95598', '频繁停电', false, false, "
+                    ":customer, :station, :county, 'urban', :accepted, 'pending_contact', :accepted, :deadline, "
+                    ":warn_at, false, :warned, 0, false, 0, false, 1, :accepted, :accepted)"
+                ),
+                {**v, "id": order_id, "number": number, "warn_at": v[warn], "warned": warned},
+            )
+            s.execute(
+                text(
+                    "INSERT INTO work_order_events (order_id, at, action, to_step, step_unit_id) "
+                    "VALUES (:id, :accepted, 'create', 'pending_dispatch', :station)"
+                ),
+                {**v, "id": order_id},
+            )
+        s.execute(
+            text(
+                "INSERT INTO arrears_cases (id, customer_id, bill_month, amount_cents, due_date, status, "
+                "created_at, version) VALUES (7, :customer, '2026-09', 12345, :accepted, 'open', :accepted, 1)"
+            ),
+            v,
+        )
+        for serial in (0, 1):
+            s.execute(
+                text(
+                    "INSERT INTO outbox (key, channel, recipient, subject, body, kind, customer_id, status, "
+                    "attempts, due_at, created_at) VALUES "
+                    "(:key, 'file', '1', '停电通知书', '…', 'arrears_first', :customer, 'sent', 1, :accepted, "
+                    ":accepted)"
+                ),
+                {**v, "key": f"a7:first:{serial}:file:c1"},
+            )
+        s.execute(
+            text("UPDATE arrears_cases SET first_notice_id = (SELECT max(id) FROM outbox) WHERE id = 7")
+        )
+        s.commit()
+
+    migrate.upgrade(url)
+    with Session(engine) as s:
+        alarms = {(a.order_id, a.kind) for a in s.scalars(select(StepAlarm))}
+        assert alarms == {(1, "warning"), (1, "breach"), (2, "breach")}  # order 2 was warned already
+        notices = s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        assert [(n.item_kind, n.item_id) for n in notices] == [("arrears", 7), ("arrears", 7)]
+        # Order 1 is suspended with an hour left.
+        s.execute(
+            text(
+                "UPDATE work_orders SET step_paused_at = :past, step_pause_reason = '客户出差', "
+                "step_left_seconds = 3600, step_deadline = NULL, step_warn_at = NULL WHERE id = 1"
+            ),
+            v,
+        )
+        s.execute(text("DELETE FROM step_alarms WHERE order_id = 1"))
+        s.commit()
+
+    migrate.downgrade(url, "0006")
+    with engine.connect() as conn:
+        deadline = conn.execute(text("SELECT step_deadline FROM work_orders WHERE id = 1")).scalar()
+        assert deadline is not None
+        if isinstance(deadline, str):
+            deadline = datetime.fromisoformat(deadline)
+        deadline = deadline if deadline.tzinfo else deadline.replace(tzinfo=UTC)
+        assert timedelta(minutes=55) < deadline - now < timedelta(minutes=65)  # an hour from now
+        warned = conn.execute(text("SELECT step_warned FROM work_orders WHERE id = 2")).scalar()
+        assert bool(warned)
+        assert conn.execute(text("SELECT count(*) FROM outbox WHERE outage_id IS NULL")).scalar() == 2
+    migrate.upgrade(url)
+    engine.dispose()

@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gridcare.redact import LONG_DIGITS
+
 access_log = logging.getLogger("gridcare.access")
-# Digit runs as long as a phone, 户号 or ID number (record ids are at most 10 digits).
-_LONG_DIGITS = re.compile(r"\d{11,}[\dXx]*")
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -230,7 +229,7 @@ class AccessLog:
                 access_log.info(
                     "%s %s %s %.1fms",
                     scope.get("method", ""),
-                    _LONG_DIGITS.sub(lambda m: "*" * len(m.group()), scope.get("path", "")),
+                    LONG_DIGITS.sub(lambda m: "*" * len(m.group()), scope.get("path", "")),
                     status["code"],
                     (time.perf_counter() - started) * 1000,
                 )

@@ -20,7 +20,7 @@ from gridcare.engine.machine import Context, TransitionNotAllowed
 from gridcare.engine.parallel import Branches, Limit
 from gridcare.engine.spec import Action, Process, Step
 from gridcare.errors import Conflict, InvalidInput, PermissionDenied
-from gridcare.models import ItemEvent, WorkOrder, WorkOrderEvent
+from gridcare.models import ItemEvent, StepAlarm, WorkOrder, WorkOrderEvent
 from gridcare.sla.calendar_store import current_calendar
 from gridcare.workorders import actions, service
 from gridcare.workorders.process import PROCESS
@@ -228,7 +228,10 @@ def test_a_suspended_order_is_not_overdue_and_resumes_with_what_was_left(
     with session_factory() as s:
         order = s.get(WorkOrder, order_id)
         assert order is not None
-        assert not order.step_breached  # the scan passed the suspended order by
+        # The scan passed the suspended order by: no alarm waits, nothing was raised.
+        assert s.scalars(select(StepAlarm).where(StepAlarm.order_id == order_id)).all() == []
+        raised = s.scalars(select(WorkOrderEvent.action).where(WorkOrderEvent.order_id == order_id)).all()
+        assert "breach" not in raised
 
         # Resumed a week later: the working time that was left runs from there.
         _act(
@@ -244,6 +247,10 @@ def test_a_suspended_order_is_not_overdue_and_resumes_with_what_was_left(
         assert order.step_deadline is not None
         assert order.step_deadline > deadline + timedelta(days=5)
         assert order.step_paused_at is None
+        armed = dict(
+            s.execute(select(StepAlarm.kind, StepAlarm.at).where(StepAlarm.order_id == order_id)).all()
+        )
+        assert armed["breach"] == order.step_deadline
         timeline = s.scalars(
             select(WorkOrderEvent).where(WorkOrderEvent.order_id == order_id).order_by(WorkOrderEvent.id)
         ).all()

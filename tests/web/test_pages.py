@@ -27,6 +27,16 @@ def test_pages_need_a_session_and_come_back_after_login(client: httpx.Client, wo
     htmx = client.get("/intake/search?q=13", headers={"HX-Request": "true"})
     assert htmx.status_code == 204
     assert htmx.headers["HX-Redirect"].startswith("/login?next=")
+    # A polled part of a page sends the user back to the page it sits on, not to the bare fragment.
+    polled = client.get(
+        "/inbox/badge",
+        headers={"HX-Request": "true", "HX-Current-URL": f"{client.base_url}/orders?step=pending_review"},
+    )
+    assert polled.headers["HX-Redirect"] == "/login?next=/orders%3Fstep%3Dpending_review"
+    elsewhere = client.get(
+        "/workbench/live", headers={"HX-Request": "true", "HX-Current-URL": "https://evil.example/x"}
+    )
+    assert elsewhere.headers["HX-Redirect"] == "/login?next=/workbench"
     with httpx.Client(base_url=client.base_url, cookies={"gridcare_session": "not-a-token"}) as forged:
         assert forged.get("/workbench").status_code == 303
 

@@ -12,7 +12,7 @@ from gridcare.auth.service import principal_for
 from gridcare.calendar import BEIJING
 from gridcare.config import Settings
 from gridcare.errors import InvalidInput
-from gridcare.models import Notification, WorkOrder, WorkOrderEvent
+from gridcare.models import Notification, StepAlarm, WorkOrder, WorkOrderEvent
 from gridcare.sla.calendar_store import load_calendar_file, set_correction
 from gridcare.workorders import actions, service
 from gridcare.workorders.schemas import CallbackBody, ReplyBody, ReviewBody, Versioned, WorkOrderCreate
@@ -227,8 +227,8 @@ def test_overdue_scan_warns_then_breaches_once(
     with session_factory() as s:
         stored = s.get(WorkOrder, order_id)
         assert stored is not None
-        assert stored.step_warned
-        assert stored.step_breached
+        # Both alarms of the step were raised: none is left to raise.
+        assert s.scalars(select(StepAlarm.kind).where(StepAlarm.order_id == order_id)).all() == []
         kinds = s.scalars(select(WorkOrderEvent.action).where(WorkOrderEvent.order_id == order_id)).all()
         assert kinds.count("warning") == 1
         assert kinds.count("breach") == 1
@@ -247,7 +247,11 @@ def test_overdue_scan_warns_then_breaches_once(
             body=Versioned(version=stored.version),
             now=bj("2025-11-03T09:30"),
         )
-        assert stored.step_breached is False
+        # The new step has its own alarms, still to come.
+        alarms = dict(
+            s.execute(select(StepAlarm.kind, StepAlarm.at).where(StepAlarm.order_id == order_id)).all()
+        )
+        assert alarms == {"warning": stored.step_warn_at, "breach": stored.step_deadline}
         left = s.scalars(
             select(WorkOrderEvent).where(
                 WorkOrderEvent.order_id == order_id, WorkOrderEvent.action == "dispatch"

@@ -168,8 +168,6 @@ ORDER_COLUMNS: tuple[str, ...] = (
     "step_entered_at",
     "step_deadline",
     "step_warn_at",
-    "step_breached",
-    "step_warned",
     "priority",
     "is_repeat",
     "repeat_of_id",
@@ -472,7 +470,6 @@ class History:
                 deadline, warn = self._timing(o, step, entered) if step != "archived" else (None, None)
             is_open = step != "archived"
             breached = bool(is_open and deadline is not None and deadline < self.end)
-            warned = bool(is_open and warn is not None and warn < self.end)
             if breached and deadline is not None:
                 self._event(o, deadline, "breach", step, None, entered, deadline, None)
             self.result.orders += 1
@@ -503,8 +500,6 @@ class History:
                 f(entered),
                 f(deadline) if deadline else None,
                 f(warn) if warn else None,
-                breached,
-                warned,
                 1 if bt != "urging" and rng.random() < 0.03 else 0,
                 repeat_of is not None,
                 repeat_of,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import islice
 
-from sqlalchemy import Connection, Engine, func, select, text, update
+from sqlalchemy import Connection, Engine, func, select, text, true, update
 from sqlalchemy.orm import Session
 
 from gridcare.auth.passwords import hash_password
@@ -26,6 +26,7 @@ from gridcare.sla.calendar_store import current_calendar
 from gridcare.sla.policy import rules, version_in_force
 from gridcare.tabular import iter_chunks
 from gridcare.workorders.process import LOG
+from gridcare.workorders.steps import arm_open_orders
 
 
 @dataclass
@@ -149,6 +150,8 @@ def _load_history(
             break
         insert_rows(conn, "work_orders", ORDER_COLUMNS, chunk)
         LOG.append_rows(conn, history.take_events(), with_ids=True)
+    # The alarms still to come of the open orders (what is past was raised in the history).
+    arm_open_orders(conn, where=true(), after=now)
     insert_rows(
         conn,
         "order_counters",

@@ -16,11 +16,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from gridcare.calendar import WorkCalendar, add_working_days
 from gridcare.engine import clock
 from gridcare.engine.events import Event, EventLog
-from gridcare.engine.machine import Context
+from gridcare.engine.machine import Context, StepChange, step_entered, step_left
 from gridcare.engine.spec import Process
 from gridcare.errors import Conflict, InvalidInput
 from gridcare.models.engine import ItemStep
@@ -60,20 +61,21 @@ class Branches:
         self.calendar = calendar
 
     # -- reading ----------------------------------------------------------------------------------
-    def steps(self, session: Session, item_id: int) -> list[ItemStep]:
-        return list(
-            session.scalars(
-                select(ItemStep)
-                .where(ItemStep.process == self.process.name, ItemStep.item_id == item_id)
-                .order_by(ItemStep.id)
-            )
+    def steps(self, session: Session, item_id: int, *, lock: bool = False) -> list[ItemStep]:
+        """The item's steps; `lock`: held until the transaction ends (PostgreSQL), so two changes of
+        one item's steps run one after the other and a join is seen by exactly one of them."""
+        query = (
+            select(ItemStep)
+            .where(ItemStep.process == self.process.name, ItemStep.item_id == item_id)
+            .order_by(ItemStep.id)
         )
+        return list(session.scalars(query.with_for_update() if lock else query))
 
     def open_steps(self, session: Session, item_id: int) -> list[ItemStep]:
         return [s for s in self.steps(session, item_id) if s.state != "done"]
 
     def _one(self, session: Session, item_id: int, step: str) -> ItemStep:
-        found = [s for s in self.open_steps(session, item_id) if s.step == step]
+        found = [s for s in self.steps(session, item_id, lock=True) if s.state != DONE and s.step == step]
         if not found:
             raise Conflict(f"“{self.process.step_name(step)}”不是进行中的环节")
         return found[0]
@@ -117,6 +119,7 @@ class Branches:
                 Event(at=ctx.now, action=action, actor_id=ctx.actor_id, to_step=code, unit_id=unit_id),
             )
             opened.append(code)
+            step_entered.publish(ctx.session, StepChange(self.process.name, item_id, action, None, code, ctx))
         ctx.session.flush()
         return opened
 
@@ -157,7 +160,8 @@ class Branches:
                 data={"paused_seconds": row.paused_seconds} if row.paused_seconds else None,
             ),
         )
-        ctx.session.flush()
+        save_step(ctx, row)
+        step_left.publish(ctx.session, StepChange(self.process.name, item_id, action, step, DONE, ctx))
         done = {s.step for s in self.steps(ctx.session, item_id) if s.state == DONE}
         opening = list(then)
         for joined, parts in self.joins.items():
@@ -188,7 +192,7 @@ class Branches:
             item_id,
             Event(at=ctx.now, action="pause", actor_id=ctx.actor_id, from_step=step, note=row.pause_reason),
         )
-        ctx.session.flush()
+        save_step(ctx, row)
         return row
 
     def resume(self, ctx: Context, item_id: int, step: str) -> ItemStep:
@@ -220,7 +224,7 @@ class Branches:
                 data={"waited_seconds": waited},
             ),
         )
-        ctx.session.flush()
+        save_step(ctx, row)
         return row
 
     def due(self, session: Session, now: datetime) -> list[ItemStep]:
@@ -235,3 +239,13 @@ class Branches:
                 )
             )
         )
+
+
+def save_step(ctx: Context, row: ItemStep) -> None:
+    """Write a step's change now with its version check: of two concurrent changes of one step, the
+    second is a 409."""
+    name = row.step  # read now: a failed flush expires the object
+    try:
+        ctx.session.flush()
+    except StaleDataError as exc:
+        raise Conflict(f"环节“{name}”已被他人处理，请刷新后重试") from exc

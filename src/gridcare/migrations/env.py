@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import Connection
 
 import gridcare.models  # noqa: F401  (registers every table)
 from gridcare.config import get_settings
@@ -33,16 +34,30 @@ def run_migrations() -> None:
     engine.dispose()
 
 
-def _run(connection: object) -> None:
+def _run(connection: Connection) -> None:
+    sqlite = is_sqlite(str(connection.engine.url))
+    if sqlite:
+        # A batch migration rebuilds a table (create, copy, drop, rename); with foreign keys enforced,
+        # dropping a table other rows point at fails. They are checked once the migration is done.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()
     context.configure(
-        connection=connection,  # type: ignore[arg-type]
+        connection=connection,
         target_metadata=Base.metadata,
-        render_as_batch=is_sqlite(str(connection.engine.url)),  # type: ignore[attr-defined]
+        render_as_batch=sqlite,
         compare_type=True,
         include_object=include_object,
     )
     with context.begin_transaction():
+        before = context.get_context().get_current_heads()
         context.run_migrations()
+        if sqlite and context.get_context().get_current_heads() != before:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"migration left {len(broken)} broken references, first: {broken[0]}")
+    if sqlite:
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()
 
 
 run_migrations()

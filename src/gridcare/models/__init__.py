@@ -20,7 +20,7 @@ from gridcare.models.outage import (
 )
 from gridcare.models.sla import CalendarDay, CalendarYear, SlaPolicyVersion, SlaRule
 from gridcare.models.user import LoginAttempt, User, UserRole, UserSession
-from gridcare.models.workorder import Notification, OrderCounter, WorkOrder, WorkOrderEvent
+from gridcare.models.workorder import Notification, OrderCounter, StepAlarm, WorkOrder, WorkOrderEvent
 
 __all__ = [
     "ArrearsCase",
@@ -47,6 +47,7 @@ __all__ = [
     "OutboxMessage",
     "SlaPolicyVersion",
     "SlaRule",
+    "StepAlarm",
     "Substation",
     "TransformerArea",
     "Unit",

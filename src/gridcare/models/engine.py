@@ -61,3 +61,6 @@ class ItemStep(Base):
     left_seconds: Mapped[int | None]  # of the clock, while paused
     paused_seconds: Mapped[int] = mapped_column(default=0)  # all pauses together
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy reads it as declared

@@ -1,7 +1,8 @@
-"""Work orders (工单), their append-only events, notifications to staff, and number counters.
+"""Work orders (工单), their append-only events, their steps' pending alarms, notifications to staff, and
+number counters.
 
-An order stores its current step's deadline, warning time and breach state, so "overdue" and
-"due soon" are index lookups. Each event that leaves a step records how long it took and whether
+An order stores its current step's deadline and warning time, so "overdue" and "due soon" are index
+lookups; the alarms still to raise (warning, breach) wait in `step_alarms`, the overdue scan's queue. Each event that leaves a step records how long it took and whether
 it was late, so step durations stay queryable for analytics.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, text
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gridcare.db import Base
@@ -28,18 +29,6 @@ class WorkOrder(Base):
         # Per-station queues and step counts (工作台): answered from the index alone.
         Index("ix_work_orders_station_id_step_step_deadline", "station_id", "step", "step_deadline"),
         Index("ix_work_orders_step_step_warn_at", "step", "step_warn_at"),
-        Index(
-            "ix_work_orders_due",
-            "step_deadline",
-            postgresql_where=text("NOT step_breached"),
-            sqlite_where=text("NOT step_breached"),
-        ),
-        Index(
-            "ix_work_orders_warn",
-            "step_warn_at",
-            postgresql_where=text("NOT step_warned"),
-            sqlite_where=text("NOT step_warned"),
-        ),
         Index("ix_work_orders_customer_id_created_at", "customer_id", "created_at"),
         Index("ix_work_orders_transformer_area_id_created_at", "transformer_area_id", "created_at"),
         Index("ix_work_orders_business_type_created_at", "business_type", "created_at"),
@@ -74,11 +63,7 @@ class WorkOrder(Base):
     step_entered_at: Mapped[datetime] = mapped_column(UTCDateTime)
     step_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
     step_warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    step_breached: Mapped[bool] = mapped_column(default=False)
-    step_warned: Mapped[bool] = mapped_column(default=False)
     calendar_missing_year: Mapped[int | None] = mapped_column(index=True)
-    # The step's limit counts working time (its clock, when paused, keeps working time left).
-    step_working: Mapped[bool] = mapped_column(default=False)
     # 挂起: the customer owes something; the clock stands still (deadline and warning time set aside,
     # with what was left of them) until it is resumed.
     step_paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -136,7 +121,16 @@ class Notification(Base):
     workspace. `link` is the page it is about when that is not an order (e.g. an outage to approve)."""
 
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_user_id_id", "user_id", "id"),)
+    __table_args__ = (
+        Index("ix_notifications_user_id_id", "user_id", "id"),
+        # The header's unread count (every page, every 10 s): the few unread rows only.
+        Index(
+            "ix_notifications_unread",
+            "user_id",
+            postgresql_where=text("read_at IS NULL"),
+            sqlite_where=text("read_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -155,3 +149,20 @@ class OrderCounter(Base):
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     value: Mapped[int] = mapped_column(default=0)
+
+
+class StepAlarm(Base):
+    """An alarm still to raise for an order's current step: its warning (80 % of the limit) or its
+    breach. Written when the order enters the step (and when a paused clock resumes), removed when it
+    leaves the step, is paused, or when the overdue scan raises it. The scan reads this narrow table by
+    time and never updates the wide, much-indexed work_orders row."""
+
+    __tablename__ = "step_alarms"
+    __table_args__ = (
+        CheckConstraint("kind IN ('warning','breach')", name="kind"),
+        Index("ix_step_alarms_at", "at"),
+    )
+
+    order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -8,7 +8,7 @@ import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
@@ -46,6 +46,13 @@ def csrf_token(session_token: str, secret: str) -> str:
 
 
 def _next_url(request: Request) -> str:
+    """Where to come back after signing in: the page itself — for a part of a page that htmx asked for
+    (the header's count, the workbench's refresh), the page it sits on, never the bare fragment."""
+    if request.headers.get("HX-Request"):
+        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        if current.path.startswith("/") and (not current.netloc or current.netloc == request.url.netloc):
+            return f"{current.path}?{current.query}" if current.query else current.path
+        return "/workbench"
     query = f"?{request.url.query}" if request.url.query else ""
     return f"{request.url.path}{query}"
 

@@ -203,7 +203,7 @@ def _export_lines(
                 beijing(r.accepted_at),
                 STEPS.get(r.step, r.step),
                 beijing(r.step_deadline) if open_step else "",
-                "是" if late or r.step_breached else "否",
+                "是" if late else "否",
                 "是" if r.is_repeat else "否",
                 r.priority,
                 r.reply or "",
@@ -386,7 +386,11 @@ def act(
         )
     except DomainError as exc:
         return flash.refused(
-            session, user_id=principal.user_id, error=exc, url=f"/orders/{order_id}", values=dict(form)
+            session,
+            user_id=principal.user_id,
+            error=exc,
+            url=f"/orders/{order_id}",
+            values={**form, "_action": action},  # refilled in that action's form only
         )
     done = action
     if action == "callback" and order.step == "pending_callback":

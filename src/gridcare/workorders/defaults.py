@@ -1,20 +1,12 @@
 """Default catalogues and time limits (docs/domain.md §3–5), seeded into a new database by migration
-0007. They are data: an admin edits catalogues and publishes new time-limit versions; `ensure_defaults`
-only adds what is missing and never overwrites an operator's change. A change to a default that must
-reach existing databases is a migration of its own (docs/architecture.md, "Changing a default").
+0007 (which keeps its own frozen copy of them). They are data: an admin edits catalogues and publishes new
+time-limit versions. A change to a default that must reach existing databases is a migration of its own
+(docs/architecture.md, "Changing a default"); the code reads these constants for names and labels.
 
 The steps' moves are not here: they are the actions' specs (actions.py).
 """
 
 from __future__ import annotations
-
-from datetime import UTC, datetime
-from typing import Any
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from gridcare.models import CatalogItem, SlaPolicyVersion, SlaRule
 
 BUSINESS_TYPES = [
     ("fault_repair", "故障报修"),
@@ -150,81 +142,3 @@ SLA_RULES: list[tuple[str, str | None, str, str | None, str | None, float, str, 
     ("*", None, "pending_archive", None, None, 24, "hours", "step"),
 ]
 DEFAULT_POLICY_NAME = "默认时限（2022 年公开承诺）"
-
-
-def _flat_catalogs() -> dict[str, list[tuple[str, str]]]:
-    return {
-        "business_type": BUSINESS_TYPES,
-        "channel": CHANNELS,
-        "fault_kind": FAULT_KINDS,
-        "urgency": URGENCY,
-        "complaint_level": COMPLAINT_LEVELS,
-        "return_reason": RETURN_REASONS,
-        "satisfaction": SATISFACTION,
-        "service_request_kind": SERVICE_REQUEST_KINDS,
-        "step": list(STEPS.items()),
-    }
-
-
-def ensure_defaults(session: Session) -> dict[str, int]:
-    """Add the default catalogues and time-limit policy where absent. Returns rows added per table."""
-    added = {"catalog_items": 0, "sla_rules": 0}
-    existing = {(k, c) for k, c in session.execute(select(CatalogItem.kind, CatalogItem.code)).all()}
-
-    def add(
-        kind: str, code: str, name: str, parent: CatalogItem | None, level: int, sort: int
-    ) -> CatalogItem:
-        item = CatalogItem(
-            kind=kind, code=code, name=name, parent_id=parent.id if parent else None, level=level, sort=sort
-        )
-        if (kind, code) in existing:
-            found = session.scalar(
-                select(CatalogItem).where(CatalogItem.kind == kind, CatalogItem.code == code)
-            )
-            assert found is not None
-            return found
-        session.add(item)
-        session.flush()
-        added["catalog_items"] += 1
-        return item
-
-    for kind, items in _flat_catalogs().items():
-        for sort, (code, name) in enumerate(items):
-            add(kind, code, name, None, 1, sort)
-    for i, (l1, children) in enumerate(COMPLAINT_TREE, start=1):
-        top = add("complaint_category", f"TS{i:02d}", l1, None, 1, i)
-        for j, (l2, leaves) in enumerate(children, start=1):
-            mid = add("complaint_category", f"TS{i:02d}{j:02d}", l2, top, 2, j)
-            for k, l3 in enumerate(leaves, start=1):
-                add("complaint_category", f"TS{i:02d}{j:02d}{k:02d}", l3, mid, 3, k)
-
-    if session.scalar(select(SlaPolicyVersion.id).limit(1)) is None:
-        version = SlaPolicyVersion(
-            name=DEFAULT_POLICY_NAME,
-            effective_from=datetime(2000, 1, 1, tzinfo=UTC),
-            note="docs/domain.md §5 默认值：投诉处理 5 个工作日（2022 年公开承诺）",
-        )
-        session.add(version)
-        session.flush()
-        session.add_all(rule_rows(version.id, SLA_RULES))
-        added["sla_rules"] = len(SLA_RULES)
-    session.flush()
-    return added
-
-
-def rule_rows(version_id: int, rules: list[tuple[Any, ...]]) -> list[SlaRule]:
-    return [
-        SlaRule(
-            version_id=version_id,
-            business_type=t,
-            category=c,
-            step=s,
-            area_class=a,
-            urgency=u,
-            limit_value=v,
-            unit=unit,
-            anchor=anchor,
-            warn_ratio=0.8,
-        )
-        for t, c, s, a, u, v, unit, anchor in rules
-    ]

@@ -191,7 +191,6 @@ EXPORT_COLUMNS = (
     WorkOrder.accepted_at,
     WorkOrder.step,
     WorkOrder.step_deadline,
-    WorkOrder.step_breached,
     WorkOrder.is_repeat,
     WorkOrder.priority,
     WorkOrder.reply,

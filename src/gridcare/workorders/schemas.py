@@ -133,7 +133,7 @@ class WorkOrderRead(BaseModel):
     step_entered_at: datetime
     step_deadline: datetime | None
     step_warn_at: datetime | None
-    step_breached: bool
+    step_breached: bool = Field(default=False, description="环节已超时（同 overdue）")
     overdue: bool = False
     due_soon: bool = False
     calendar_missing_year: int | None

@@ -3,17 +3,19 @@ repeat calls and sensitive customers. Transitions live in actions.py."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import cast
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Connection, Engine, Table, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gridcare.audit.service import record
-from gridcare.auth.principal import Principal
+from gridcare.auth.principal import SYSTEM, Principal
 from gridcare.calendar import BEIJING
 from gridcare.config import Settings
 from gridcare.engine import machine
@@ -33,7 +35,7 @@ from gridcare.models.types import utcnow
 from gridcare.workorders import hooks
 from gridcare.workorders.process import KEEPER
 from gridcare.workorders.schemas import WorkOrderCreate
-from gridcare.workorders.steps import enter_step, step_name
+from gridcare.workorders.steps import arm, enter_step, step_name
 
 INTAKE_ROLES = (Role.agent, Role.dispatcher, Role.station_staff)
 # Which catalogue a type's `category` comes from, and whether it is required.
@@ -193,17 +195,56 @@ def _route(session: Session, principal: Principal, data: WorkOrderCreate, custom
     return Route(station=station, area=area, village=village, handler_user_id=handler)
 
 
-def next_number(session: Session, now: datetime) -> str:
-    """Readable and unique under concurrency: Beijing date + a per-day sequence under a row lock."""
-    day = now.astimezone(BEIJING).date()
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(OrderCounter).values(day=day, value=0).on_conflict_do_nothing())
-    value = session.execute(
-        update(OrderCounter.__table__)  # type: ignore[arg-type]
-        .where(OrderCounter.__table__.c.day == day)
-        .values(value=OrderCounter.__table__.c.value + 1)
-        .returning(OrderCounter.__table__.c.value)
+def _take_numbers(connection: Connection, day: date, count: int) -> int:
+    """Raise the day's counter by `count`; the last number taken."""
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    counters = cast(Table, OrderCounter.__table__)
+    connection.execute(insert(counters).values(day=day, value=0).on_conflict_do_nothing())
+    value: int = connection.execute(
+        update(counters)
+        .where(counters.c.day == day)
+        .values(value=counters.c.value + count)
+        .returning(counters.c.value)
     ).scalar_one()
+    return value
+
+
+class _NumberBlocks:
+    """On PostgreSQL each process takes the day's numbers a block at a time, in a short transaction of
+    its own: the counter's row lock is held for that instant, not until every create commits (which
+    made concurrent creates queue behind one another). Numbers stay unique and readable; a block a
+    process did not use up leaves a gap, and numbers of one day need not follow acceptance order
+    across processes."""
+
+    SIZE = 20
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._blocks: dict[tuple[str, date], tuple[int, int]] = {}
+
+    def take(self, engine: Engine, day: date) -> int:
+        key = (str(engine.url), day)
+        with self._lock:
+            following, last = self._blocks.get(key, (1, 0))
+            if following > last:
+                with engine.begin() as connection:
+                    last = _take_numbers(connection, day, self.SIZE)
+                following = last - self.SIZE + 1
+            self._blocks[key] = (following + 1, last)
+            return following
+
+
+_BLOCKS = _NumberBlocks()
+
+
+def next_number(session: Session, now: datetime) -> str:
+    """Readable and unique under concurrency: Beijing date + a per-day sequence (20261129000123)."""
+    day = now.astimezone(BEIJING).date()
+    bind = session.get_bind()
+    if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
+        value = _BLOCKS.take(bind, day)
+    else:  # SQLite: one writer at a time anyway; the counter is written in this transaction
+        value = _take_numbers(session.connection(), day, 1)
     return f"{day:%Y%m%d}{value:06d}"
 
 
@@ -367,12 +408,13 @@ def create(
             if existing is not None:
                 return Created(existing, created=False)
             raise
+    arm(session, order, fresh=True)
     ctx = Context(session=session, actor=principal, settings=settings, now=now)
     first = {"number": order.number, "first_owner": principal.username, "is_repeat": order.is_repeat}
     machine.begin(ctx, KEEPER, order, "pending_dispatch", data=first)
-    if order.calendar_missing_year:
+    if order.calendar_missing_year:  # the system's note, not the agent's
         machine.record(
-            ctx,
+            Context(session=session, actor=SYSTEM, settings=settings, now=now),
             KEEPER,
             order,
             "calendar_missing",

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import ColumnElement, Connection, delete, insert, literal, select
 from sqlalchemy.orm import Session
 
-from gridcare.calendar import CountingRule, WorkCalendar
+from gridcare.calendar import CalendarYearMissing, CountingRule, WorkCalendar
 from gridcare.config import Settings
 from gridcare.engine import clock
 from gridcare.engine.spec import Step
+from gridcare.errors import Conflict
 from gridcare.inbox import service as inbox
-from gridcare.models import WorkOrder
+from gridcare.models import StepAlarm, WorkOrder
 from gridcare.sla import policy
 from gridcare.sla.calendar_store import current_calendar
 from gridcare.workorders.defaults import CLOSED_STEPS, STEPS
@@ -35,11 +37,8 @@ def enter_step(session: Session, order: WorkOrder, step: str, *, now: datetime, 
     """Put the order in `step` and store that step's deadline and warning time."""
     order.step = step
     order.step_entered_at = now
-    order.step_breached = False
-    order.step_warned = False
     order.step_deadline = None
     order.step_warn_at = None
-    order.step_working = False
     order.step_paused_at = None
     order.step_pause_reason = None
     order.step_left_seconds = None
@@ -70,48 +69,107 @@ def enter_step(session: Session, order: WorkOrder, step: str, *, now: datetime, 
     )
     order.step_deadline = timing.deadline
     order.step_warn_at = timing.warn_at
-    order.step_working = rule.unit == "working_days"
     order.calendar_missing_year = timing.missing_year
+
+
+def arm(session: Session, order: WorkOrder, *, fresh: bool = False) -> None:
+    """The alarms of the order's current step (its warning and its breach, where it has them) replace
+    those of the step before (`fresh`: a new order has none to replace)."""
+    if not fresh:
+        session.execute(delete(StepAlarm).where(StepAlarm.order_id == order.id))
+    rows = [
+        {"order_id": order.id, "kind": kind, "at": at}
+        for kind, at in (("warning", order.step_warn_at), ("breach", order.step_deadline))
+        if at is not None and order.step_paused_at is None
+    ]
+    if rows:
+        session.execute(insert(StepAlarm), rows)
+
+
+def arm_open_orders(session: Session | Connection, *, where: ColumnElement[bool], after: datetime) -> None:
+    """Alarms for orders loaded in bulk (the demo, an import): open steps whose warning or deadline is
+    still to come (what is past was raised in the history they bring)."""
+    orders = WorkOrder.__table__
+    for kind, column in (("warning", orders.c.step_warn_at), ("breach", orders.c.step_deadline)):
+        session.execute(
+            insert(StepAlarm).from_select(
+                ["order_id", "kind", "at"],
+                select(orders.c.id, literal(kind), column).where(
+                    where, column.is_not(None), column > after, orders.c.step.not_in(CLOSED_STEPS)
+                ),
+            )
+        )
+
+
+def _working(session: Session, order: WorkOrder) -> bool:
+    """Whether the step's limit counts working time: the rule it was timed by (the policy version the
+    order keeps), matched again."""
+    if order.policy_version_id is None:
+        return False
+    rule = policy.match(
+        policy.rules(session, order.policy_version_id),
+        business_type=order.business_type,
+        category=order.category,
+        step=order.step,
+        area_class=order.area_class,
+        urgency=order.urgency,
+    )
+    return rule is not None and rule.unit == "working_days"
 
 
 def pause_clock(session: Session, order: WorkOrder, *, now: datetime, reason: str) -> None:
     """The customer owes something: the step's deadline and warning time are set aside with what was
-    left of them (working time for a working-day limit), so the overdue scan passes it by."""
-    calendar = current_calendar(session) if order.step_working else _NO_CALENDAR
-    working = order.step_working
-    if order.step_deadline is not None:
-        left = clock.remaining(calendar, deadline=order.step_deadline, at=now, working=working)
-        order.step_left_seconds = int(left.total_seconds())
-    if order.step_warn_at is not None and not order.step_warned:
-        left = clock.remaining(calendar, deadline=order.step_warn_at, at=now, working=working)
-        order.step_warn_left_seconds = int(left.total_seconds())
+    left of them (working time for a working-day limit), and its alarms removed, so the overdue scan
+    passes it by."""
+    working = _working(session, order)
+    calendar = current_calendar(session) if working else _NO_CALENDAR
+    try:
+        if order.step_deadline is not None:
+            left = clock.remaining(calendar, deadline=order.step_deadline, at=now, working=working)
+            order.step_left_seconds = int(left.total_seconds())
+        if order.step_warn_at is not None and order.step_warn_at > now:  # a warning still to come
+            left = clock.remaining(calendar, deadline=order.step_warn_at, at=now, working=working)
+            order.step_warn_left_seconds = int(left.total_seconds())
+    except CalendarYearMissing as exc:
+        raise _calendar_missing(exc, "挂起") from exc
     order.step_deadline = None
     order.step_warn_at = None
     order.step_paused_at = now
     order.step_pause_reason = reason
+    session.execute(delete(StepAlarm).where(StepAlarm.order_id == order.id))
 
 
 def resume_clock(session: Session, order: WorkOrder, *, now: datetime) -> int:
     """The customer has done their part: the clock runs on with what was left. Returns the seconds
     the step stood still."""
-    calendar = current_calendar(session) if order.step_working else _NO_CALENDAR
-    working = order.step_working
-    if order.step_left_seconds is not None:
-        left = timedelta(seconds=order.step_left_seconds)
-        order.step_deadline = clock.resumed(calendar, left=left, at=now, working=working)
-    if order.step_warn_left_seconds is not None:
-        left = timedelta(seconds=order.step_warn_left_seconds)
-        order.step_warn_at = clock.resumed(calendar, left=left, at=now, working=working)
+    working = _working(session, order)
+    calendar = current_calendar(session) if working else _NO_CALENDAR
+    try:
+        if order.step_left_seconds is not None:
+            left = timedelta(seconds=order.step_left_seconds)
+            order.step_deadline = clock.resumed(calendar, left=left, at=now, working=working)
+        if order.step_warn_left_seconds is not None:
+            left = timedelta(seconds=order.step_warn_left_seconds)
+            order.step_warn_at = clock.resumed(calendar, left=left, at=now, working=working)
+    except CalendarYearMissing as exc:
+        raise _calendar_missing(exc, "恢复计时") from exc
     waited = clock.paused_for(order.step_paused_at or now, now)
     order.step_paused_at = None
     order.step_pause_reason = None
     order.step_left_seconds = None
     order.step_warn_left_seconds = None
+    arm(session, order)
     return waited
 
 
 def notify(session: Session, *, user_id: int | None, order: WorkOrder, kind: str, message: str) -> None:
     inbox.notify(session, user_id=user_id, order_id=order.id, kind=kind, message=message)
+
+
+def _calendar_missing(exc: CalendarYearMissing, action: str) -> Conflict:
+    return Conflict(
+        f"{exc.year} 年工作日历未载入，无法按工作日计算剩余时限，暂不能{action}：请管理员先载入 {exc.year} 年日历"
+    )
 
 
 # Natural-time rules never consult the calendar: don't load it for them.

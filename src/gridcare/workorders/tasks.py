@@ -1,10 +1,11 @@
 """Background job "workorders.scan_due": warnings at 80 % of a step's limit, breaches at 100 %.
 
-Idempotent and batched: due rows are selected by index (partial indexes on the not-yet-flagged rows),
-flagged with a guarded UPDATE (so a step entered meanwhile is never flagged for the old deadline),
-and each flag writes one event and one notification to the step's owner, in the same transaction.
-The events and notifications are written set-based (INSERT … SELECT), so a batch costs a handful of
-statements, not a Python loop. Running the scan twice changes nothing.
+The alarms still to raise wait in `step_alarms` (written when an order enters a step, removed when it
+leaves it or its clock is paused). A pass takes the due ones by time, oldest first, in batches: each
+batch deletes its alarms (RETURNING what it took, so two scanners never raise one twice) and writes, set
+based, one event per alarm through the engine's log and one message to the step's handler — a handful
+of statements per batch, and not one update of the wide, much-indexed work_orders row. Running the scan
+twice changes nothing.
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, case, func, insert, literal, select, text, update
+from sqlalchemy import ColumnElement, Table, case, delete, func, insert, literal, select, tuple_
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridcare.db import transaction
-from gridcare.models import Notification, WorkOrder
+from gridcare.models import Notification, StepAlarm, WorkOrder
 from gridcare.models.types import UTCDateTime, utcnow
-from gridcare.workorders.defaults import OPEN_STEPS, STEPS
+from gridcare.workorders.defaults import STEPS
 from gridcare.workorders.process import LOG
 
 
@@ -31,12 +32,9 @@ class ScanResult:
 
 
 _KINDS = {
-    "warning": (WorkOrder.step_warn_at, WorkOrder.step_warned, "即将超时"),
-    "breach": (WorkOrder.step_deadline, WorkOrder.step_breached, "已超时"),
+    "warning": (WorkOrder.step_warn_at, "即将超时"),
+    "breach": (WorkOrder.step_deadline, "已超时"),
 }
-# Written exactly as the partial indexes' predicates (ix_work_orders_warn, ix_work_orders_due): SQLAlchemy
-# would render `~flag` as `flag = 0` on SQLite, which its planner does not match to `NOT flag`.
-_NOT_FLAGGED = {"warning": text("NOT step_warned"), "breach": text("NOT step_breached")}
 
 
 def _step_name() -> ColumnElement[str]:
@@ -75,29 +73,13 @@ def _owner_json(dialect: str) -> ColumnElement[Any]:
     return build("owner_user_id", WorkOrder.handler_user_id)
 
 
-def _batch(session: Session, kind: str, now: datetime, size: int) -> int:
-    when, flag, label = _KINDS[kind]
-    ids: Sequence[int] = session.scalars(
-        select(WorkOrder.id)
-        .where(_NOT_FLAGGED[kind], when <= now, WorkOrder.step.in_(OPEN_STEPS))
-        .order_by(when)
-        .limit(size)
-    ).all()
-    if not ids:
-        return 0
-    flagged = session.scalars(
-        update(WorkOrder)
-        .where(WorkOrder.id.in_(ids), _NOT_FLAGGED[kind], when <= now)
-        .values({flag: True})
-        .returning(WorkOrder.id)
-        .execution_options(synchronize_session=False)
-    ).all()
-    if not flagged:
-        return 0
+def _raise(session: Session, kind: str, ids: Sequence[int], now: datetime) -> None:
+    """The events and messages of `kind` for these orders (their alarms just taken)."""
+    _, label = _KINDS[kind]
     dialect = session.get_bind().dialect.name
     at = literal(now, UTCDateTime())
     message = _message(dialect, label)
-    these = WorkOrder.id.in_(flagged)
+    these = WorkOrder.id.in_(ids)
     LOG.append_select(
         session,
         ["item", "at", "action", "from_step", "note", "data", "step_entered_at", "step_deadline", "unit_id"],
@@ -122,23 +104,45 @@ def _batch(session: Session, kind: str, now: datetime, size: int) -> int:
             ),
         )
     )
-    return len(flagged)
+
+
+def _batch(session: Session, now: datetime, size: int) -> tuple[ScanResult, int]:
+    """One batch: (what was raised, how many alarms were due in it)."""
+    due = session.execute(
+        select(StepAlarm.order_id, StepAlarm.kind)
+        .where(StepAlarm.at <= now)
+        .order_by(StepAlarm.at)
+        .limit(size)
+    ).all()
+    result = ScanResult()
+    if not due:
+        return result, 0
+    taken = session.execute(
+        delete(StepAlarm)
+        .where(tuple_(StepAlarm.order_id, StepAlarm.kind).in_([tuple(d) for d in due]), StepAlarm.at <= now)
+        .returning(StepAlarm.order_id, StepAlarm.kind)
+        .execution_options(synchronize_session=False)
+    ).all()
+    for kind in ("warning", "breach"):
+        ids = [order_id for order_id, k in taken if k == kind]
+        if ids:
+            _raise(session, kind, ids, now)
+    result.warnings = sum(1 for _, k in taken if k == "warning")
+    result.breaches = len(taken) - result.warnings
+    return result, len(due)
 
 
 def scan_due(
     factory: sessionmaker[Session], *, now: datetime | None = None, batch_size: int = 1000
 ) -> ScanResult:
-    """Flag every due warning and breach, one committed batch at a time."""
+    """Raise every due warning and breach, one committed batch at a time."""
     now = now or utcnow()
     result = ScanResult()
-    for kind in ("warning", "breach"):
-        while True:
-            with transaction(factory) as session:
-                n = _batch(session, kind, now, batch_size)
-            if kind == "warning":
-                result.warnings += n
-            else:
-                result.breaches += n
-            if n < batch_size:
-                break
+    while True:
+        with transaction(factory) as session:
+            done, due = _batch(session, now, batch_size)
+        result.warnings += done.warnings
+        result.breaches += done.breaches
+        if due < batch_size:
+            break
     return result

@@ -40,6 +40,7 @@ from gridcare.sla.policy import Rule, all_versions, match, rules, timing
 from gridcare.tabular import iter_chunks, read_table, resolve_columns
 from gridcare.workorders.defaults import BUSINESS_TYPES
 from gridcare.workorders.process import LOG
+from gridcare.workorders.steps import arm_open_orders
 
 IMPORT_ROLES = (Role.admin,)
 MAX_REPORTED_ERRORS = 1000
@@ -684,8 +685,6 @@ class _Importer:
                     "step_entered_at": entered,
                     "step_deadline": deadline,
                     "step_warn_at": warn,
-                    "step_breached": bool(deadline and step != "archived" and deadline < now),
-                    "step_warned": bool(warn and step != "archived" and warn < now),
                     "calendar_missing_year": missing,
                     "policy_version_id": version,
                     "is_repeat": repeat,
@@ -755,6 +754,9 @@ class _Importer:
                 .values(repeat_of_id=bindparam("earlier")),
                 links,
             )
+        # The imported orders still open wait for their alarms still to come (the past ones are history).
+        for chunk in iter_chunks(list(ids.values()), 1000):
+            arm_open_orders(session, where=WorkOrder.id.in_(chunk), after=utcnow())
         LOG.append_rows(
             connection,
             (event_row(ids[r["number"]], r["station_id"].id, e) for r in order_rows for e in r["_events"]),

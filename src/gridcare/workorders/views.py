@@ -20,5 +20,6 @@ def order_view(order: WorkOrder, viewer: Viewer, now: datetime | None = None) ->
     deadline, warn_at = order.step_deadline, order.step_warn_at
     read.overdue = bool(is_open(order) and deadline is not None and deadline < now)
     read.due_soon = bool(is_open(order) and not read.overdue and warn_at is not None and warn_at <= now)
+    read.step_breached = read.overdue
     read.contact_phone = phone_for(viewer, order.contact_phone)
     return read

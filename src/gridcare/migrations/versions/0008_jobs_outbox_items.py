@@ -56,6 +56,16 @@ def upgrade() -> None:
         "WHERE a.first_notice_id = outbox.id OR a.final_notice_id = outbox.id) "
         "WHERE outage_id IS NULL AND kind IN ('arrears_first', 'arrears_final')"
     )
+    # A notice a later one replaced: its case is in its key ("a{case id}:first:…").
+    case_in_key = (
+        "CAST(substr(key, 2, instr(key, ':') - 2) AS INTEGER)"
+        if op.get_bind().dialect.name == "sqlite"
+        else "CAST(split_part(substr(key, 2), ':', 1) AS INTEGER)"
+    )
+    op.execute(
+        f"UPDATE outbox SET item_id = {case_in_key} WHERE item_kind = 'arrears' AND item_id IS NULL "
+        "AND key LIKE 'a%:%'"
+    )
     with op.batch_alter_table("outbox") as batch_op:
         batch_op.drop_index("ix_outbox_outage_id_customer_id")
         batch_op.create_index(
