@@ -283,3 +283,23 @@ def test_order_numbers_are_sequential_per_beijing_day(
     assert a.number.startswith("20300102")
     assert int(b.number) == int(a.number) + 1
     assert c.number == "20300103000001"
+
+
+def test_a_catch_up_pass_raises_the_breach_not_the_stale_warning(
+    session_factory: sessionmaker[Session], world: World, settings: Settings
+) -> None:
+    """After downtime the scan finds a step past its warning and its deadline at once: the customer's
+    order is late, and the handler gets that one message, not also "about to be late"."""
+    with session_factory() as s:
+        order = complaint(s, world, settings, bj("2025-11-04T09:00"))  # dispatch within 20 minutes
+        s.commit()
+        order_id = order.id
+    found = scan_due(session_factory, now=bj("2025-11-04T10:00"))
+    assert found.dropped >= 1
+    with session_factory() as s:
+        kinds = s.scalars(select(WorkOrderEvent.action).where(WorkOrderEvent.order_id == order_id)).all()
+        assert kinds.count("breach") == 1
+        assert kinds.count("warning") == 0
+        notes = s.scalars(select(Notification.kind).where(Notification.order_id == order_id)).all()
+        assert notes == ["breach"]
+        assert s.scalars(select(StepAlarm).where(StepAlarm.order_id == order_id)).all() == []

@@ -63,6 +63,10 @@ class Principal:
             return unit_column.in_(self.scope_unit_ids)
         return unit_column.in_(self.unit_ids_in_scope())
 
+    def in_scope_id(self, unit_id: int) -> bool:
+        """The unit (a row's station) is in the user's subtree: checked on a row already read."""
+        return self.covers_all or unit_id in self.scope_unit_ids
+
     def covers_path(self, path: str) -> bool:
         return path.startswith(self.unit_path)
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, CursorResult, delete, func, select, update
+from sqlalchemy import ColumnElement, CursorResult, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridcare.audit.service import record
@@ -33,7 +33,7 @@ from gridcare.auth.principal import Principal
 from gridcare.config import Settings
 from gridcare.db import transaction
 from gridcare.errors import AuthenticationFailed, NotFound, TooManyAttempts
-from gridcare.models import LoginAttempt, Unit, User, UserSession
+from gridcare.models import LoginAttempt, Unit, User, UserRole, UserSession
 from gridcare.models.enums import Role
 from gridcare.models.types import utcnow
 
@@ -281,38 +281,57 @@ def purge(session: Session, *, settings: Settings, now: datetime | None = None) 
     return gone
 
 
+# Built once: every request reads its principal.
+_PRINCIPAL = (
+    select(
+        User.id,
+        User.username,
+        User.display_name,
+        User.unit_id,
+        User.is_active,
+        Unit.path,
+        select(func.count()).where(Unit.parent_id.is_(None)).scalar_subquery(),
+    )
+    .join(Unit, Unit.id == User.unit_id)
+    .where(User.id == bindparam("user"))
+)
+_PRINCIPAL_OF_SESSION = _PRINCIPAL.join(
+    UserSession,
+    (UserSession.id == bindparam("session"))
+    & (UserSession.user_id == User.id)
+    & UserSession.revoked_at.is_(None)
+    & (UserSession.expires_at > bindparam("now")),
+)
+_ROLES = select(UserRole.role).where(UserRole.user_id == bindparam("user"))
+
+
 def principal_for(session: Session, user_id: int, *, session_id: str | None = None) -> Principal:
     """The acting user. With `session_id` (every request), that session must be live: signed out or
-    expired sessions are refused."""
-    query = select(User, Unit.path).join(Unit, Unit.id == User.unit_id).where(User.id == user_id)
-    if session_id is not None:
-        query = query.join(
-            UserSession,
-            (UserSession.id == session_id)
-            & (UserSession.user_id == User.id)
-            & UserSession.revoked_at.is_(None)
-            & (UserSession.expires_at > utcnow()),
-        )
-    row = session.execute(query).first()
+    expired sessions are refused. Read as plain rows (every request pays for it): the user with their
+    unit's path and whether the unit tree has one root, their roles, and — below the root — the units
+    in their scope."""
+    query = _PRINCIPAL if session_id is None else _PRINCIPAL_OF_SESSION
+    row = session.execute(query, {"user": user_id, "session": session_id, "now": utcnow()}).first()
     if row is None:
         if session_id is not None:
             raise AuthenticationFailed("登录已失效，请重新登录")
         raise AuthenticationFailed("用户不存在或已停用")
-    if not row[0].is_active:
+    uid, username, display_name, unit_id, active, path, root_count = row
+    if not active:
         raise AuthenticationFailed("用户不存在或已停用")
-    user, path = row
+    roles = frozenset(session.scalars(_ROLES, {"user": uid}))
     at_root = path.count("/") == 2  # "/<id>/"
-    covers_all = at_root and session.scalar(select(func.count()).where(Unit.parent_id.is_(None))) == 1
+    covers_all = at_root and root_count == 1
     scope: tuple[int, ...] = ()
     if not covers_all:
         scope = tuple(session.scalars(select(Unit.id).where(Unit.path.startswith(path, autoescape=True))))
     return Principal(
-        user_id=user.id,
-        username=user.username,
-        unit_id=user.unit_id,
+        user_id=uid,
+        username=username,
+        unit_id=unit_id,
         unit_path=path,
-        roles=frozenset(user.roles),
-        display_name=user.display_name,
+        roles=roles,
+        display_name=display_name,
         covers_all=covers_all,
         scope_unit_ids=scope,
         session_id=session_id,

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time
+import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from gridcare.audit.service import record
@@ -93,6 +97,7 @@ def add_item(session: Session, *, principal: Principal, kind: str, data: Catalog
     )
     session.add(item)
     session.flush()
+    ACTIVE.forget()
     record(
         session,
         actor=principal,
@@ -117,6 +122,7 @@ def update_item(
     for key, value in changes.items():
         setattr(item, key, value)
     session.flush()
+    ACTIVE.forget()
     record(
         session,
         actor=principal,
@@ -142,3 +148,48 @@ def names_by_kind(session: Session) -> dict[str, dict[str, str]]:
     for kind, code, name in session.execute(select(CatalogItem.kind, CatalogItem.code, CatalogItem.name)):
         names.setdefault(kind, {})[code] = name
     return names
+
+
+@dataclass(frozen=True)
+class Entry:
+    code: str
+    name: str
+    level: int
+
+
+class ActiveCodes:
+    """The active catalogue codes, kept by each process for intake's checks (every order checks four or
+    five codes), per database. A change made in this process is seen at once; one made in another worker
+    within `SECONDS`."""
+
+    SECONDS = 30.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._kept: weakref.WeakKeyDictionary[Engine, tuple[float, dict[tuple[str, str], Entry]]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def forget(self) -> None:
+        with self._lock:
+            self._kept.clear()
+
+    def get(self, session: Session) -> dict[tuple[str, str], Entry]:
+        bind = session.get_bind()
+        engine = bind if isinstance(bind, Engine) else bind.engine
+        with self._lock:
+            kept = self._kept.get(engine)
+        if kept is not None and time.monotonic() - kept[0] < self.SECONDS:
+            return kept[1]
+        rows = session.execute(
+            select(CatalogItem.kind, CatalogItem.code, CatalogItem.name, CatalogItem.level).where(
+                CatalogItem.active
+            )
+        ).all()
+        entries = {(k, c): Entry(c, n, level) for k, c, n, level in rows}
+        with self._lock:
+            self._kept[engine] = (time.monotonic(), entries)
+        return entries
+
+
+ACTIVE = ActiveCodes()

@@ -96,10 +96,7 @@ class WorkOrderEvent(Base):
     """Append-only. An event that leaves a step carries that step's timing (for per-step analytics)."""
 
     __tablename__ = "work_order_events"
-    __table_args__ = (
-        Index("ix_work_order_events_order_id_id", "order_id", "id"),
-        Index("ix_work_order_events_from_step_at", "from_step", "at"),
-    )
+    __table_args__ = (Index("ix_work_order_events_order_id_id", "order_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"))
@@ -154,15 +151,17 @@ class OrderCounter(Base):
 class StepAlarm(Base):
     """An alarm still to raise for an order's current step: its warning (80 % of the limit) or its
     breach. Written when the order enters the step (and when a paused clock resumes), removed when it
-    leaves the step, is paused, or when the overdue scan raises it. The scan reads this narrow table by
-    time and never updates the wide, much-indexed work_orders row."""
+    leaves the step, is paused, or when the overdue scan raises it. Keyed by time first (and, on SQLite,
+    stored in that order): the scan takes the due ones from the front, a range of consecutive rows, and
+    never updates the wide, much-indexed work_orders row."""
 
     __tablename__ = "step_alarms"
     __table_args__ = (
         CheckConstraint("kind IN ('warning','breach')", name="kind"),
-        Index("ix_step_alarms_at", "at"),
+        Index("ix_step_alarms_order_id", "order_id"),
+        {"sqlite_with_rowid": False},
     )
 
+    at: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(8), primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime)

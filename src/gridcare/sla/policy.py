@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from threading import Lock
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from gridcare.calendar import (
@@ -81,13 +81,16 @@ def all_versions(session: Session) -> Versions:
     return Versions([(start, version_id) for start, version_id in rows])
 
 
+_IN_FORCE = (
+    select(SlaPolicyVersion.id)
+    .where(SlaPolicyVersion.effective_from <= bindparam("at"))
+    .order_by(SlaPolicyVersion.effective_from.desc(), SlaPolicyVersion.id.desc())
+    .limit(1)
+)
+
+
 def version_in_force(session: Session, at: datetime) -> int | None:
-    return session.scalar(
-        select(SlaPolicyVersion.id)
-        .where(SlaPolicyVersion.effective_from <= at)
-        .order_by(SlaPolicyVersion.effective_from.desc(), SlaPolicyVersion.id.desc())
-        .limit(1)
-    )
+    return session.scalar(_IN_FORCE, {"at": at})
 
 
 def rules(session: Session, version_id: int) -> list[Rule]:

@@ -6,17 +6,18 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, and_, func, or_, select, update
+from sqlalchemy import Connection, Engine, Select, Table, bindparam, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from gridcare.audit.service import record
 from gridcare.auth.principal import SYSTEM, Principal
 from gridcare.calendar import BEIJING
+from gridcare.catalogs.service import ACTIVE
 from gridcare.config import Settings
 from gridcare.engine import machine
 from gridcare.engine.machine import Context
@@ -68,7 +69,7 @@ def require_code(session: Session, kind: str, code: str, field: str, label: str)
 
 
 def _validate(session: Session, data: WorkOrderCreate) -> None:
-    """Every code of the request against the active catalogues, in one query."""
+    """Every code of the request against the active catalogues (kept by the process: catalogs.service)."""
     kind, required = CATEGORY_KIND.get(data.business_type, (None, False))
     wanted = [
         ("business_type", data.business_type, "business_type", "业务类型"),
@@ -79,15 +80,7 @@ def _validate(session: Session, data: WorkOrderCreate) -> None:
         wanted.append(("complaint_level", data.complaint_level, "complaint_level", "投诉等级"))
     if kind is not None and data.category is not None:
         wanted.append((kind, data.category, "category", "分类"))
-    found = {
-        (item.kind, item.code): item
-        for item in session.scalars(
-            select(CatalogItem).where(
-                CatalogItem.active,
-                or_(*(and_(CatalogItem.kind == k, CatalogItem.code == c) for k, c, _, _ in wanted)),
-            )
-        )
-    }
+    found = ACTIVE.get(session)
     for k, code, field, label in wanted:
         if (k, code) not in found:
             raise InvalidInput(f"{label}“{code}”不存在或已停用", details=[{"field": field}])
@@ -106,31 +99,51 @@ def _validate(session: Session, data: WorkOrderCreate) -> None:
         )
 
 
+# The statements intake runs for every order, built once (building a statement costs more than running
+# it): parameters are bound at each call. The scope is checked on the row read.
+_CUSTOMER_BY_ID = select(Customer).where(Customer.id == bindparam("value"))
+_CUSTOMER_BY_ACCOUNT = select(Customer).where(Customer.account_no == bindparam("value"))
+_CUSTOMERS_BY_PHONE = (
+    select(Customer)
+    .where(or_(Customer.phone == bindparam("value"), Customer.phone_alt == bindparam("value")))
+    .order_by(Customer.id)
+)
+
+
 def _find_customer(session: Session, principal: Principal, data: WorkOrderCreate) -> Customer | None:
-    stmt = select(Customer).where(principal.in_scope(Customer.station_id))
     if data.customer_id is not None:
-        found = session.scalar(stmt.where(Customer.id == data.customer_id))
-        if found is None:
+        found = session.scalar(_CUSTOMER_BY_ID, {"value": data.customer_id})
+        if found is None or not principal.in_scope_id(found.station_id):
             raise InvalidInput(
                 f"客户 {data.customer_id} 不存在或不在您的权限范围内", details=[{"field": "customer_id"}]
             )
         return found
     if data.account_no:
-        found = session.scalar(stmt.where(Customer.account_no == data.account_no))
-        if found is None:
+        found = session.scalar(_CUSTOMER_BY_ACCOUNT, {"value": data.account_no})
+        if found is None or not principal.in_scope_id(found.station_id):
             raise InvalidInput(
                 f"户号 {data.account_no} 不存在或不在您的权限范围内", details=[{"field": "account_no"}]
             )
         return found
     if data.phone:
-        matches = session.scalars(
-            stmt.where(or_(Customer.phone == data.phone, Customer.phone_alt == data.phone)).limit(2)
-        ).all()
+        matches = [
+            c
+            for c in session.scalars(_CUSTOMERS_BY_PHONE, {"value": data.phone})
+            if principal.in_scope_id(c.station_id)
+        ][:2]
         if len(matches) > 1:
             raise InvalidInput("该电话号码对应多个客户，请提供户号", details=[{"field": "phone"}])
         if matches:
             return matches[0]
     return None
+
+
+_CUSTOMER_PLACE = (
+    select(TransformerArea, Unit, Village)
+    .join(Unit, Unit.id == TransformerArea.station_id)
+    .outerjoin(Village, Village.id == bindparam("village"))
+    .where(TransformerArea.id == bindparam("area"))
+)
 
 
 @dataclass
@@ -148,10 +161,7 @@ def _route(session: Session, principal: Principal, data: WorkOrderCreate, custom
     if customer is not None:
         # The 台区, its station and the customer's village in one read (then from the identity map).
         found = session.execute(
-            select(TransformerArea, Unit, Village)
-            .join(Unit, Unit.id == TransformerArea.station_id)
-            .outerjoin(Village, Village.id == customer.village_id)
-            .where(TransformerArea.id == customer.transformer_area_id)
+            _CUSTOMER_PLACE, {"area": customer.transformer_area_id, "village": customer.village_id}
         ).first()
         if found is not None:
             area, _, village = found
@@ -196,16 +206,16 @@ def _route(session: Session, principal: Principal, data: WorkOrderCreate, custom
 
 
 def _take_numbers(connection: Connection, day: date, count: int) -> int:
-    """Raise the day's counter by `count`; the last number taken."""
+    """Raise the day's counter by `count` (one upsert); the last number taken."""
     insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
     counters = cast(Table, OrderCounter.__table__)
-    connection.execute(insert(counters).values(day=day, value=0).on_conflict_do_nothing())
-    value: int = connection.execute(
-        update(counters)
-        .where(counters.c.day == day)
-        .values(value=counters.c.value + count)
+    statement = (
+        insert(counters)
+        .values(day=day, value=count)
+        .on_conflict_do_update(index_elements=[counters.c.day], set_={"value": counters.c.value + count})
         .returning(counters.c.value)
-    ).scalar_one()
+    )
+    value: int = connection.execute(statement).scalar_one()
     return value
 
 
@@ -248,6 +258,24 @@ def next_number(session: Session, now: datetime) -> str:
     return f"{day:%Y%m%d}{value:06d}"
 
 
+def _earlier(by: InstrumentedAttribute[Any], with_category: bool) -> Select[Any]:
+    query = select(WorkOrder.id).where(
+        by == bindparam("key"),
+        WorkOrder.created_at >= bindparam("since"),
+        WorkOrder.business_type == bindparam("business_type"),
+    )
+    if with_category:
+        query = query.where(WorkOrder.category == bindparam("category"))
+    return query.order_by(WorkOrder.created_at.desc()).limit(1)
+
+
+_EARLIER = {
+    (by.key, with_category): _earlier(by, with_category)
+    for by in (WorkOrder.customer_id, WorkOrder.transformer_area_id)
+    for with_category in (True, False)
+}
+
+
 def find_repeat(
     session: Session,
     *,
@@ -260,26 +288,18 @@ def find_repeat(
 ) -> int | None:
     """The latest earlier order on the same matter within the window: same customer, type and category —
     or, for a complaint, same 台区 and complaint leaf."""
-    conditions = [
-        WorkOrder.created_at >= at - timedelta(days=window_days),
-        WorkOrder.business_type == business_type,
-    ]
-    if category is not None:
-        conditions.append(WorkOrder.category == category)
-    earlier = None
+    params: dict[str, Any] = {
+        "since": at - timedelta(days=window_days),
+        "business_type": business_type,
+        "category": category,
+    }
+    earlier: int | None = None
     if customer_id is not None:
-        earlier = session.scalar(
-            select(WorkOrder.id)
-            .where(WorkOrder.customer_id == customer_id, *conditions)
-            .order_by(WorkOrder.created_at.desc())
-            .limit(1)
-        )
+        query = _EARLIER[("customer_id", category is not None)]
+        earlier = session.scalar(query, {**params, "key": customer_id})
     if earlier is None and business_type == "complaint" and transformer_area_id and category:
         earlier = session.scalar(
-            select(WorkOrder.id)
-            .where(WorkOrder.transformer_area_id == transformer_area_id, *conditions)
-            .order_by(WorkOrder.created_at.desc())
-            .limit(1)
+            _EARLIER[("transformer_area_id", True)], {**params, "key": transformer_area_id}
         )
     return earlier
 
@@ -299,20 +319,20 @@ def _mark_repeat(session: Session, order: WorkOrder, settings: Settings) -> None
         order.repeat_of_id = earlier
 
 
+_COMPLAINTS = select(func.count()).where(
+    WorkOrder.customer_id == bindparam("customer"),
+    WorkOrder.business_type == "complaint",
+    WorkOrder.created_at >= bindparam("since"),
+)
+
+
 def _mark_sensitive(
     session: Session, principal: Principal, customer: Customer, settings: Settings, now: datetime
 ) -> None:
     if customer.is_sensitive:
         return
     complaints = (
-        session.scalar(
-            select(func.count()).where(
-                WorkOrder.customer_id == customer.id,
-                WorkOrder.business_type == "complaint",
-                WorkOrder.created_at >= now - timedelta(days=365),
-            )
-        )
-        or 0
+        session.scalar(_COMPLAINTS, {"customer": customer.id, "since": now - timedelta(days=365)}) or 0
     )
     if complaints >= settings.sensitive_after_complaints:
         customer.is_sensitive = True
