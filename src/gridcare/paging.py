@@ -21,11 +21,7 @@ class Page(BaseModel, Generic[T]):
 
 
 class PageParams:
-    def __init__(
-        self,
-        page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="页码，从 1 开始")] = 1,
-        page_size: Annotated[int, Query(ge=1, le=200, description="每页条数")] = 20,
-    ) -> None:
+    def __init__(self, page: int = 1, page_size: int = 20) -> None:
         self.page = page
         self.page_size = page_size
 
@@ -39,7 +35,15 @@ class PageParams:
         return self.page_size + 1
 
 
-PageDep = Annotated[PageParams, Depends()]
+async def page_params(
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="页码，从 1 开始")] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200, description="每页条数")] = 20,
+) -> PageParams:
+    """A coroutine: a class or plain function dependency would cost a hop to the thread pool."""
+    return PageParams(page, page_size)
+
+
+PageDep = Annotated[PageParams, Depends(page_params)]
 
 
 def page_of(items: Sequence[T], paging: PageParams) -> Page[T]:

@@ -20,7 +20,9 @@ from gridcare.ratelimit import RateLimiter
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def get_settings_dep(request: Request) -> Settings:
+# Dependencies that only read the application's state are coroutines: FastAPI runs a plain function
+# dependency in the thread pool, a hop that costs more than the read.
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -38,7 +40,7 @@ def get_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
-def session_factory(request: Request) -> sessionmaker[Session]:
+async def session_factory(request: Request) -> sessionmaker[Session]:
     factory: sessionmaker[Session] = request.app.state.session_factory
     return factory
 

@@ -68,6 +68,7 @@ class EventLog:
         self.item_column = item_column
         self.unit_column = unit_column
         self.fixed = dict(fixed or {})
+        self._insert = insert(self.table)
 
     def _column(self, field: str) -> str:
         if field == "item":
@@ -79,7 +80,8 @@ class EventLog:
         return {**self.fixed, self.item_column: item_id, **values}
 
     def append(self, session: Session, item_id: int, event: Event) -> None:
-        session.execute(insert(self.table).values(self.row(item_id, event)))
+        # One statement built once, its values bound per call (every row names the same columns).
+        session.execute(self._insert, self.row(item_id, event))
 
     def columns(self) -> list[str]:
         """The column order of `append_rows`: the fixed values, the item, then FIELDS."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from gridcare.auth.principal import SYSTEM, Principal
@@ -26,30 +26,35 @@ from gridcare.workorders.process import KEEPER
 ATTACHABLE = ("predicted", "confirmed", "in_progress")
 
 
+# Built once (every repair call asks): a missing customer or 台区 is bound as NULL, which matches nothing.
+_ACTIVE_FAULT = (
+    select(Outage)
+    .where(
+        Outage.status.in_(ATTACHABLE),
+        Outage.kind == "fault",
+        select(OutageCustomer.outage_id)
+        .where(
+            OutageCustomer.outage_id == Outage.id,
+            or_(
+                OutageCustomer.customer_id == bindparam("customer"),
+                OutageCustomer.transformer_area_id == bindparam("area"),
+            ),
+        )
+        .exists(),
+    )
+    .order_by(Outage.planned_start.desc(), Outage.id.desc())
+    .limit(1)
+)
+
+
 def active_fault_for(
     session: Session, *, customer_id: int | None, transformer_area_id: int | None
 ) -> Outage | None:
     """The newest fault outage (predicted, confirmed or on) reaching this customer or 台区: the active
     fault outages (few; an index range) each asked by index whether they reach it."""
-    reach = []
-    if customer_id is not None:
-        reach.append(OutageCustomer.customer_id == customer_id)
-    if transformer_area_id is not None:
-        reach.append(OutageCustomer.transformer_area_id == transformer_area_id)
-    if not reach:
+    if customer_id is None and transformer_area_id is None:
         return None
-    return session.scalar(
-        select(Outage)
-        .where(
-            Outage.status.in_(ATTACHABLE),
-            Outage.kind == "fault",
-            select(OutageCustomer.outage_id)
-            .where(OutageCustomer.outage_id == Outage.id, or_(*reach))
-            .exists(),
-        )
-        .order_by(Outage.planned_start.desc(), Outage.id.desc())
-        .limit(1)
-    )
+    return session.scalar(_ACTIVE_FAULT, {"customer": customer_id, "area": transformer_area_id})
 
 
 def _system(session: Session, settings: Settings, now: datetime, principal: Principal = SYSTEM) -> Context:

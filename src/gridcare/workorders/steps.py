@@ -4,8 +4,9 @@ from the time-limit policy, and where a paused clock is resumed (docs/domain.md 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import ColumnElement, Connection, delete, insert, literal, select
+from sqlalchemy import ColumnElement, Connection, Table, bindparam, delete, insert, literal, select
 from sqlalchemy.orm import Session
 
 from gridcare.calendar import CalendarYearMissing, CountingRule, WorkCalendar
@@ -72,18 +73,24 @@ def enter_step(session: Session, order: WorkOrder, step: str, *, now: datetime, 
     order.calendar_missing_year = timing.missing_year
 
 
+# Built once (every step change runs them); Core statements on the table, not the ORM's bulk path.
+_ALARMS = cast(Table, StepAlarm.__table__)
+_ADD_ALARMS = insert(_ALARMS)
+_DROP_ALARMS = delete(_ALARMS).where(_ALARMS.c.order_id == bindparam("order"))
+
+
 def arm(session: Session, order: WorkOrder, *, fresh: bool = False) -> None:
     """The alarms of the order's current step (its warning and its breach, where it has them) replace
     those of the step before (`fresh`: a new order has none to replace)."""
     if not fresh:
-        session.execute(delete(StepAlarm).where(StepAlarm.order_id == order.id))
+        session.execute(_DROP_ALARMS, {"order": order.id})
     rows = [
         {"order_id": order.id, "kind": kind, "at": at}
         for kind, at in (("warning", order.step_warn_at), ("breach", order.step_deadline))
         if at is not None and order.step_paused_at is None
     ]
     if rows:
-        session.execute(insert(StepAlarm), rows)
+        session.execute(_ADD_ALARMS, rows)
 
 
 def arm_open_orders(session: Session | Connection, *, where: ColumnElement[bool], after: datetime) -> None:
