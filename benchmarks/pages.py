@@ -51,21 +51,29 @@ def reopen(engine: Engine, backend: str) -> None:
         if backend == "sqlite":
             stamp = "strftime('%Y-%m-%d %H:%M:%S.000000', julianday(:now) + (id % 50 - 10) * 0.1 {})"
             deadline, warn = stamp.format(""), stamp.format("- 0.2")
-            no = "0"
         else:
             offset = "((id % 50) - 10) * interval '0.1 day'"
             deadline, warn = (
                 f"CAST(:now AS timestamptz) + {offset}",
                 f"CAST(:now AS timestamptz) + {offset} - interval '0.2 day'",
             )
-            no = "false"
         conn.execute(
             text(
                 f"UPDATE work_orders SET step = {steps}, step_deadline = {deadline}, step_warn_at = {warn}, "
-                f"step_breached = {no}, step_warned = {no}, archived_at = NULL WHERE id > :first"
+                "archived_at = NULL WHERE id > :first"
             ),
             params,
         )
+        # Entering the steps arms their alarms (the overdue scan's queue).
+        conn.execute(text("DELETE FROM step_alarms WHERE order_id > :first"), params)
+        for kind, column in (("warning", "step_warn_at"), ("breach", "step_deadline")):
+            conn.execute(
+                text(
+                    f"INSERT INTO step_alarms (at, order_id, kind) SELECT {column}, id, '{kind}' "
+                    "FROM work_orders WHERE id > :first"
+                ),
+                params,
+            )
         conn.execute(text("ANALYZE"))
 
 

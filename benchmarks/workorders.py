@@ -1,5 +1,4 @@
-"""Benchmark: work orders at 1,000,000 orders (issue: list/filter p95 < 50 ms, create p95 < 20 ms,
-overdue scan over 1,000,000 open orders < 5 s).
+"""Benchmark: work orders at 1,000,000 orders (list/filter p95 < 50 ms, create p95 < 20 ms).
 
     python -m benchmarks.workorders --backend sqlite
     python -m benchmarks.workorders --backend postgresql
@@ -7,9 +6,8 @@ overdue scan over 1,000,000 open orders < 5 s).
 Builds `gridcare_bench_orders` once: the demo province with 200,000 customers and 1,000,000 orders
 of history (12 months, with their ~7 million step events). Then, against `gridcare serve` in its own
 process over real HTTP: list/filter queries one at a time; creates one at a time (latency) and from
-4 concurrent clients (throughput). Last, every order is reopened with a deadline spread around now
-(5 % past due, 5 % in the warning window, the rest later) and `workorders.scan_due` runs twice:
-the first run flags ~100,000 steps, the second finds nothing new.
+4 concurrent clients (throughput). The overdue scan and creates with a storm's mix are measured by
+`benchmarks.storm`.
 """
 
 from __future__ import annotations
@@ -23,11 +21,8 @@ import httpx
 from sqlalchemy import create_engine, text
 
 from benchmarks.common import ensure_order_history, server, summary_ms
-from gridcare.config import Settings
-from gridcare.db import make_engine, make_session_factory
 from gridcare.demo.province import DEMO_PASSWORD
 from gridcare.models.types import utcnow
-from gridcare.workorders.tasks import scan_due
 
 NAME = "gridcare_bench_orders"
 CUSTOMERS = 200_000
@@ -137,54 +132,10 @@ def bench_creates(base: str, client: httpx.Client, backend: str, url: str) -> No
     )
 
 
-def bench_scan(backend: str, url: str) -> None:
-    engine = create_engine(url)
-    now = utcnow()
-    sqlite = backend == "sqlite"
-    with engine.begin() as conn:
-        open_n = conn.execute(text("SELECT count(*) FROM work_orders")).scalar()
-        # Reopen every order in the handling step, deadlines spread from 1 day ago to 19 days ahead.
-        if sqlite:
-            stamp = "strftime('%Y-%m-%d %H:%M:%S.000000', julianday(:now) + (id % 200 - 10) * 0.1 {})"
-            conn.execute(
-                text(
-                    "UPDATE work_orders SET step = 'in_progress', step_breached = 0, step_warned = 0, "
-                    f"step_deadline = {stamp.format('')}, step_warn_at = {stamp.format('- 0.5')}"
-                ),
-                {"now": now.replace(tzinfo=None).isoformat(sep=" ")},
-            )
-        else:
-            offset = "((id % 200) - 10) * interval '0.1 day'"
-            conn.execute(
-                text(
-                    "UPDATE work_orders SET step = 'in_progress', step_breached = false, step_warned = false, "
-                    f"step_deadline = :now + {offset}, step_warn_at = :now + {offset} - interval '0.5 day'"
-                ),
-                {"now": now},
-            )
-        conn.execute(text("ANALYZE"))
-    if not sqlite:  # what autovacuum does after a million-row UPDATE, before the scan meets the table
-        with create_engine(url, isolation_level="AUTOCOMMIT").connect() as conn:
-            conn.execute(text("VACUUM ANALYZE work_orders"))
-    engine.dispose()
-    factory = make_session_factory(make_engine(Settings(database_url=url)))
-    started = time.perf_counter()
-    first = scan_due(factory, now=now, batch_size=1000)
-    first_s = time.perf_counter() - started
-    started = time.perf_counter()
-    second = scan_due(factory, now=now, batch_size=1000)
-    second_s = time.perf_counter() - started
-    print(
-        f"[scan] {backend} over {open_n:,} open orders: first run {first_s:.2f} s "
-        f"({first.warnings:,} warnings, {first.breaches:,} breaches flagged, with events and notifications); "
-        f"second run {second_s:.3f} s ({second.warnings + second.breaches} new)"
-    )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
-    parser.add_argument("--skip", nargs="*", default=[], choices=["lists", "creates", "scan"])
+    parser.add_argument("--skip", nargs="*", default=[], choices=["lists", "creates"])
     parser.add_argument("--only-list", default=None, help="run only the list case with this label")
     args = parser.parse_args()
     url = ensure_data(args.backend)
@@ -193,8 +144,6 @@ def main() -> None:
             bench_lists(client, args.backend, url)
         if "creates" not in args.skip:
             bench_creates(base, client, args.backend, url)
-    if "scan" not in args.skip:
-        bench_scan(args.backend, url)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,13 @@ def test_models_and_migrations_agree(database_url: str) -> None:
     from alembic import command
 
     command.check(migrate.alembic_config(database_url))  # raises if autogenerate would change anything
+    # Autogenerate does not compare primary keys: their columns, in order, checked here.
+    engine = create_engine(database_url)
+    found = inspect(engine)
+    for name, table in Base.metadata.tables.items():
+        expected = [c.name for c in table.primary_key.columns]
+        assert found.get_pk_constraint(name)["constrained_columns"] == expected, name
+    engine.dispose()
 
 
 def test_audit_log_is_append_only(database_url: str) -> None:

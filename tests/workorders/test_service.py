@@ -303,3 +303,47 @@ def test_a_catch_up_pass_raises_the_breach_not_the_stale_warning(
         notes = s.scalars(select(Notification.kind).where(Notification.order_id == order_id)).all()
         assert notes == ["breach"]
         assert s.scalars(select(StepAlarm).where(StepAlarm.order_id == order_id)).all() == []
+
+
+def test_an_alarm_its_order_no_longer_has_is_discarded_not_raised(
+    session_factory: sessionmaker[Session], world: World, settings: Settings
+) -> None:
+    """An alarm left behind by a path that changed the order's times without re-arming: the scan takes
+    it off the queue and tells no one; the order's real alarms still raise."""
+    with session_factory() as s:
+        order = complaint(s, world, settings, bj("2025-11-04T09:00"))
+        s.commit()
+        order_id, deadline = order.id, order.step_deadline
+    assert deadline is not None
+    with session_factory() as s:
+        s.add(StepAlarm(order_id=order_id, kind="breach", at=bj("2025-11-04T09:05")))
+        s.commit()
+    early = scan_due(session_factory, now=bj("2025-11-04T09:06"))
+    assert (early.outdated, early.warnings, early.breaches) == (1, 0, 0)
+    with session_factory() as s:
+        assert s.scalars(select(Notification).where(Notification.order_id == order_id)).all() == []
+        assert (
+            s.scalar(select(func.count()).select_from(StepAlarm).where(StepAlarm.order_id == order_id)) == 2
+        )
+    late = scan_due(session_factory, now=deadline)
+    assert (late.outdated, late.breaches) == (0, 1)
+
+
+def test_a_pass_takes_batch_after_batch_until_nothing_is_due(
+    session_factory: sessionmaker[Session], world: World, settings: Settings
+) -> None:
+    """Many batches in one pass (the batch counts come from the database, whatever the driver reports
+    for an INSERT fed by a DELETE … RETURNING), each alarm raised once."""
+    with session_factory() as s:
+        ids = [complaint(s, world, settings, bj(f"2025-11-04T09:0{i}")).id for i in range(5)]
+        s.commit()
+    # Warnings at 09:16 … 09:20, deadlines at 09:20 … 09:24: four warnings due, in two batches.
+    first = scan_due(session_factory, now=bj("2025-11-04T09:19:30"), batch_size=2)
+    assert (first.warnings, first.breaches, first.dropped) == (4, 0, 0)
+    # The five breaches (three batches); the last warning is past its deadline by then: dropped.
+    second = scan_due(session_factory, now=bj("2025-11-04T10:00"), batch_size=2)
+    assert (second.warnings, second.breaches, second.dropped) == (0, 5, 1)
+    assert scan_due(session_factory, now=bj("2025-11-04T10:00"), batch_size=2).breaches == 0
+    with session_factory() as s:
+        raised = s.scalars(select(Notification.kind).where(Notification.order_id.in_(ids))).all()
+        assert sorted(raised) == ["breach"] * 5 + ["warning"] * 4

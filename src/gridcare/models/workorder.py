@@ -151,14 +151,15 @@ class OrderCounter(Base):
 class StepAlarm(Base):
     """An alarm still to raise for an order's current step: its warning (80 % of the limit) or its
     breach. Written when the order enters the step (and when a paused clock resumes), removed when it
-    leaves the step, is paused, or when the overdue scan raises it. Keyed by time first (and, on SQLite,
-    stored in that order): the scan takes the due ones from the front, a range of consecutive rows, and
-    never updates the wide, much-indexed work_orders row."""
+    leaves the step, is paused (by its exact key: the order knows the times it was armed with), or when
+    the overdue scan raises it. Keyed by time first (and, on SQLite, stored in that order) with no other
+    index: the scan takes the due ones from the front, a range of consecutive rows, and never updates
+    the wide, much-indexed work_orders row. An alarm whose time no longer matches its order's (left by
+    a path that changed the times without re-arming) is discarded by the scan, not raised."""
 
     __tablename__ = "step_alarms"
     __table_args__ = (
         CheckConstraint("kind IN ('warning','breach')", name="kind"),
-        Index("ix_step_alarms_order_id", "order_id"),
         {"sqlite_with_rowid": False},
     )
 

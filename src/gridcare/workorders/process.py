@@ -11,7 +11,7 @@ from gridcare.engine.machine import Context, Keeper
 from gridcare.engine.spec import Process, register
 from gridcare.models import WorkOrder, WorkOrderEvent
 from gridcare.workorders.defaults import CLOSED_STEPS
-from gridcare.workorders.steps import STEP_SPECS, arm, enter_step, step_name
+from gridcare.workorders.steps import STEP_SPECS, arm, armed, enter_step, step_name
 
 PROCESS = register(Process("workorder", "工单", STEP_SPECS))
 # Events that are no user action: what the system writes on an order's timeline.
@@ -39,8 +39,9 @@ class OrderKeeper(Keeper[WorkOrder]):
         return item.step
 
     def set_step(self, ctx: Context, item: WorkOrder, step: str) -> None:
+        previous = armed(item)
         enter_step(ctx.session, item, step, now=ctx.now, settings=ctx.settings)
-        arm(ctx.session, item)
+        arm(ctx.session, item, previous=previous)
 
     def kind(self, item: WorkOrder) -> str:
         return item.business_type

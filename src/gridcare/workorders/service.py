@@ -428,7 +428,7 @@ def create(
             if existing is not None:
                 return Created(existing, created=False)
             raise
-    arm(session, order, fresh=True)
+    arm(session, order)
     ctx = Context(session=session, actor=principal, settings=settings, now=now)
     first = {"number": order.number, "first_owner": principal.username, "is_repeat": order.is_repeat}
     machine.begin(ctx, KEEPER, order, "pending_dispatch", data=first)

@@ -76,18 +76,42 @@ def enter_step(session: Session, order: WorkOrder, step: str, *, now: datetime, 
 # Built once (every step change runs them); Core statements on the table, not the ORM's bulk path.
 _ALARMS = cast(Table, StepAlarm.__table__)
 _ADD_ALARMS = insert(_ALARMS)
-_DROP_ALARMS = delete(_ALARMS).where(_ALARMS.c.order_id == bindparam("order"))
+_DROP_ALARM = delete(_ALARMS).where(
+    _ALARMS.c.at == bindparam("at"),
+    _ALARMS.c.order_id == bindparam("order"),
+    _ALARMS.c.kind == bindparam("kind"),
+)
+
+Armed = tuple[datetime | None, datetime | None]  # the (warning, breach) times an order was armed with
 
 
-def arm(session: Session, order: WorkOrder, *, fresh: bool = False) -> None:
+def armed(order: WorkOrder) -> Armed:
+    """The times the order's current alarms were written with (none while its clock is paused)."""
+    if order.step_paused_at is not None:
+        return (None, None)
+    return (order.step_warn_at, order.step_deadline)
+
+
+def disarm(session: Session, order: WorkOrder, times: Armed) -> None:
+    """Remove the order's alarms armed at `times`, by their exact key (those already raised are gone)."""
+    rows = [
+        {"at": at, "order": order.id, "kind": kind}
+        for kind, at in zip(("warning", "breach"), times, strict=True)
+        if at is not None
+    ]
+    if rows:
+        session.execute(_DROP_ALARM, rows)
+
+
+def arm(session: Session, order: WorkOrder, *, previous: Armed = (None, None)) -> None:
     """The alarms of the order's current step (its warning and its breach, where it has them) replace
-    those of the step before (`fresh`: a new order has none to replace)."""
-    if not fresh:
-        session.execute(_DROP_ALARMS, {"order": order.id})
+    those it was armed with before (`previous`, from `armed` before the step changed; a new order has
+    none)."""
+    disarm(session, order, previous)
     rows = [
         {"order_id": order.id, "kind": kind, "at": at}
-        for kind, at in (("warning", order.step_warn_at), ("breach", order.step_deadline))
-        if at is not None and order.step_paused_at is None
+        for kind, at in zip(("warning", "breach"), armed(order), strict=True)
+        if at is not None
     ]
     if rows:
         session.execute(_ADD_ALARMS, rows)
@@ -139,11 +163,11 @@ def pause_clock(session: Session, order: WorkOrder, *, now: datetime, reason: st
             order.step_warn_left_seconds = int(left.total_seconds())
     except CalendarYearMissing as exc:
         raise _calendar_missing(exc, "挂起") from exc
+    disarm(session, order, armed(order))
     order.step_deadline = None
     order.step_warn_at = None
     order.step_paused_at = now
     order.step_pause_reason = reason
-    session.execute(delete(StepAlarm).where(StepAlarm.order_id == order.id))
 
 
 def resume_clock(session: Session, order: WorkOrder, *, now: datetime) -> int:

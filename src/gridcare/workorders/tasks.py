@@ -2,9 +2,10 @@
 
 The alarms still to raise wait in `step_alarms` (written when an order enters a step, removed when it
 leaves it or its clock is paused). A pass takes the due ones by time, oldest first, in batches: each
-batch deletes its alarms (RETURNING what it took, so two scanners never raise one twice) and writes, set
-based, one event per alarm through the engine's log and one message to the step's handler — a handful
-of statements per batch, and not one update of the wide, much-indexed work_orders row. A warning found
+batch moves its alarms from the front of the queue into a staging table (deleting them, so two scanners
+never raise one twice) and writes, set based, one event per alarm through the engine's log and one
+message to the step's handler — a handful of statements per batch, and not one update of the wide,
+much-indexed work_orders row. An alarm whose order no longer has that time is discarded; a warning found
 due when its step is already past its deadline (a pass catching up after downtime) is dropped: the
 breach raised with it says more. Running the scan twice changes nothing.
 """
@@ -29,6 +30,7 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    tuple_,
 )
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -48,6 +50,7 @@ class ScanResult:
     warnings: int = 0
     breaches: int = 0
     dropped: int = 0  # warnings not sent: their step was past its deadline by then
+    outdated: int = 0  # alarms whose order no longer has that time (discarded)
 
 
 def _step_name() -> ColumnElement[str]:
@@ -91,6 +94,7 @@ def _owner_json(dialect: str) -> ColumnElement[Any]:
 _TAKEN = Table(
     "scan_taken",
     MetaData(),
+    Column("at", UTCDateTime, nullable=False),
     Column("order_id", Integer, nullable=False),
     Column("kind", String(8), nullable=False),
     prefixes=["TEMPORARY"],
@@ -98,40 +102,79 @@ _TAKEN = Table(
 
 
 def _batch(session: Session, now: datetime, size: int) -> tuple[ScanResult, int]:
-    """One batch: take up to `size` due alarms (deleting them: two scanners never take one twice; on
-    PostgreSQL the rows another scanner holds are skipped), then write their events and messages
-    set-based. Returns what was raised and how many were taken."""
+    """One batch: take up to `size` due alarms (deleting them: two scanners never take one twice), then
+    write their events and messages set-based. Returns what was raised and how many were taken. The
+    alarms go from their queue to the staging table inside the database: nothing comes back to Python
+    but counts."""
     dialect = session.get_bind().dialect.name
     alarms = cast(Table, StepAlarm.__table__)
-    # The batch is the front of the queue up to the size-th due alarm's time: one range of the key.
-    # A second scanner's DELETE waits for this one's rows and then finds them gone: nothing is raised
-    # twice.
-    edge = session.scalar(
-        select(alarms.c.at).where(alarms.c.at <= now).order_by(alarms.c.at).offset(size - 1).limit(1)
+    # The batch is the front of the queue up to the size-th due alarm's key: one range of the key, and
+    # never more than `size` alarms however many share a time.
+    key = tuple_(alarms.c.at, alarms.c.order_id, alarms.c.kind)
+    edge = session.execute(
+        select(alarms.c.at, alarms.c.order_id, alarms.c.kind)
+        .where(alarms.c.at <= now)
+        .order_by(alarms.c.at, alarms.c.order_id, alarms.c.kind)
+        .offset(size - 1)
+        .limit(1)
+    ).first()
+    front = (
+        key <= tuple_(*(literal(v, c.type) for v, c in zip(edge, key.clauses, strict=True)))
+        if edge
+        else alarms.c.at <= now
     )
-    taken = session.execute(
-        delete(alarms).where(alarms.c.at <= (edge or now)).returning(alarms.c.order_id, alarms.c.kind)
-    ).all()
+    _TAKEN.create(session.connection(), checkfirst=True)
+    session.execute(delete(_TAKEN))
+    if dialect == "postgresql":
+        # One statement: a second scanner's DELETE waits for these rows, then finds them gone.
+        gone = (
+            delete(alarms).where(front).returning(alarms.c.at, alarms.c.order_id, alarms.c.kind).cte("gone")
+        )
+        staged = insert(_TAKEN).from_select(
+            ["at", "order_id", "kind"], select(gone.c.at, gone.c.order_id, gone.c.kind)
+        )
+        session.execute(staged)
+    else:
+        # SQLite has one writer: from this INSERT on, no one else writes until the batch commits.
+        staged = insert(_TAKEN).from_select(
+            ["at", "order_id", "kind"], select(alarms.c.at, alarms.c.order_id, alarms.c.kind).where(front)
+        )
+        session.execute(staged)
+        session.execute(delete(alarms).where(front))
+    # Counted, not taken from the driver's rowcount (unknown for an INSERT fed by a DELETE … RETURNING).
+    staged_count = select(func.count()).select_from(_TAKEN)
+    taken = session.scalar(staged_count) or 0
     result = ScanResult()
     if not taken:
         return result, 0
+    # An alarm raises only while its order still has that time for it; one left behind by a path that
+    # changed the times without re-arming (or by a paused clock) is discarded.
+    armed_at = case((_TAKEN.c.kind == "warning", WorkOrder.step_warn_at), else_=WorkOrder.step_deadline)
+    session.execute(
+        delete(_TAKEN).where(
+            ~select(WorkOrder.id).where(WorkOrder.id == _TAKEN.c.order_id, armed_at == _TAKEN.c.at).exists()
+        )
+    )
+    current = session.scalar(staged_count) or 0
+    result.outdated = taken - current
     # A warning whose step is already past its deadline (a pass catching up) says less than the breach
     # raised with it: it is dropped, not sent.
-    warned = [o for o, k in taken if k == "warning"]
-    stale = set(
-        session.scalars(select(WorkOrder.id).where(WorkOrder.id.in_(warned), WorkOrder.step_deadline <= now))
-        if warned
-        else ()
+    session.execute(
+        delete(_TAKEN).where(
+            _TAKEN.c.kind == "warning",
+            select(WorkOrder.id)
+            .where(WorkOrder.id == _TAKEN.c.order_id, WorkOrder.step_deadline <= now)
+            .exists(),
+        )
     )
-    raised = [(o, k) for o, k in taken if not (k == "warning" and o in stale)]
-    result.warnings = sum(1 for _, k in raised if k == "warning")
-    result.breaches = len(raised) - result.warnings
-    result.dropped = len(taken) - len(raised)
-    if not raised:
-        return result, len(taken)
-    _TAKEN.create(session.connection(), checkfirst=True)
-    session.execute(delete(_TAKEN))
-    session.execute(insert(_TAKEN), [{"order_id": o, "kind": k} for o, k in raised])
+    counts: dict[str, int] = dict(
+        session.execute(select(_TAKEN.c.kind, func.count()).group_by(_TAKEN.c.kind)).all()
+    )
+    result.warnings = counts.get("warning", 0)
+    result.breaches = counts.get("breach", 0)
+    result.dropped = current - result.warnings - result.breaches
+    if not counts:
+        return result, taken
     at = literal(now, UTCDateTime())
     label = case((_TAKEN.c.kind == "warning", "即将超时"), else_="已超时")
     message = _message(dialect, label)
@@ -162,7 +205,7 @@ def _batch(session: Session, now: datetime, size: int) -> tuple[ScanResult, int]
             ),
         )
     )
-    return result, len(taken)
+    return result, taken
 
 
 def scan_due(
@@ -180,6 +223,7 @@ def scan_due(
         result.warnings += done.warnings
         result.breaches += done.breaches
         result.dropped += done.dropped
+        result.outdated += done.outdated
         if due < batch_size:
             break
     return result
@@ -191,10 +235,15 @@ def _scan_sqlite(engine: Engine, now: datetime, batch_size: int) -> ScanResult:
     with a page cache that holds the pass's working set."""
     result = ScanResult()
     with engine.connect() as connection:
+        # The usual minute finds nothing: one index probe, and the connection left as it was.
+        if connection.scalar(select(StepAlarm.at).where(StepAlarm.at <= now).limit(1)) is None:
+            connection.rollback()
+            return result
         connection.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
         # A page cache as big as the pass's working set (the events' order index): each page is read
         # once per pass, not once per batch.
         connection.exec_driver_sql(f"PRAGMA cache_size=-{SCAN_CACHE_KIB}")
+        connection.exec_driver_sql("PRAGMA temp_store=MEMORY")  # the staging table: no temporary file
         connection.commit()
         try:
             while True:
@@ -208,6 +257,7 @@ def _scan_sqlite(engine: Engine, now: datetime, batch_size: int) -> ScanResult:
                 result.warnings += done.warnings
                 result.breaches += done.breaches
                 result.dropped += done.dropped
+                result.outdated += done.outdated
                 if due < batch_size:
                     break
         finally:

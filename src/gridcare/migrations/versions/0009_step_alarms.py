@@ -11,9 +11,7 @@ flags (step_warned, step_breached) and their two partial indexes go: updating a 
 index reads rewrote every one of the table's indexes for each flag on PostgreSQL. "Overdue" was always
 read from the deadline itself.
 
-Also: a partial index of the unread messages, for the header's count on every page; the events' index
-on (from_step, at) goes (no query of the application reads events that way — the reports read their
-snapshot — and every event written paid for it).
+Also: a partial index of the unread messages, for the header's count on every page.
 """
 
 from collections.abc import Sequence
@@ -52,7 +50,7 @@ def upgrade() -> None:
         "INSERT INTO step_alarms (order_id, kind, at) SELECT id, 'breach', step_deadline FROM work_orders "
         "WHERE step NOT IN ('archived','merged') AND step_deadline IS NOT NULL AND NOT step_breached AND step_paused_at IS NULL"
     )
-    op.create_index("ix_step_alarms_order_id", "step_alarms", ["order_id"])
+    op.create_index("ix_step_alarms_at", "step_alarms", ["at"])
     op.create_index(
         "ix_notifications_unread",
         "notifications",
@@ -60,7 +58,6 @@ def upgrade() -> None:
         postgresql_where=sa.text("read_at IS NULL"),
         sqlite_where=sa.text("read_at IS NULL"),
     )
-    op.drop_index("ix_work_order_events_from_step_at", table_name="work_order_events")
     op.drop_index("ix_work_orders_due", table_name="work_orders")
     op.drop_index("ix_work_orders_warn", table_name="work_orders")
     for column in ("step_warned", "step_breached"):
@@ -94,7 +91,6 @@ def downgrade() -> None:
         postgresql_where=sa.text("NOT step_warned"),
         sqlite_where=sa.text("NOT step_warned"),
     )
-    op.create_index("ix_work_order_events_from_step_at", "work_order_events", ["from_step", "at"])
     op.drop_index("ix_notifications_unread", table_name="notifications")
-    op.drop_index("ix_step_alarms_order_id", table_name="step_alarms")
+    op.drop_index("ix_step_alarms_at", table_name="step_alarms")
     op.drop_table("step_alarms")
