@@ -32,7 +32,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import create_engine, text
 
-from benchmarks.common import WORK, percentile, recreate, server
+from benchmarks.common import WORK, percentile, recreate, run_threads, server
 from gridcare import migrate
 from gridcare.calendar import BEIJING
 from gridcare.demo.loader import load_demo
@@ -121,11 +121,7 @@ def creates(base: str, clients: int, stop: threading.Event, results: list[tuple[
                 with lock:
                     results.append((time.perf_counter() - started, status))
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_threads(client, clients)
 
 
 def report(label: str, results: list[tuple[float, int]]) -> None:

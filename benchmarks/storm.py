@@ -38,7 +38,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import PG_ADMIN_URL, WORK, database_url, percentile
+from benchmarks.common import PG_ADMIN_URL, WORK, database_url, percentile, run_threads, server
 
 ROOT = Path(__file__).resolve().parents[1]
 BEFORE_COMMIT = "6dedd33"
@@ -96,42 +96,6 @@ def run_part(tree: Path, part: str, url: str, backend: str, extra: list[str]) ->
 
 
 # -- the parts (run in the child process, with whichever gridcare is on the path) ----------------------
-
-
-def _server(url: str, workers: int) -> Any:
-    import socket
-
-    import httpx
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {
-        **os.environ,
-        "GRIDCARE_DATABASE_URL": url,
-        "GRIDCARE_SECRET_KEY": "benchmark-secret-key-0123456789-abcdefghij",
-        "GRIDCARE_API_RATE_PER_MINUTE": "0",
-        "GRIDCARE_SERVE_JOBS": "false",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gridcare.cli", "serve", "--port", str(port), "--workers", str(workers)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            proc.terminate()
-            raise RuntimeError("server did not start")
-        time.sleep(0.3)
-    return proc, base
 
 
 def _storm_people(url: str) -> tuple[list[str], list[str]]:
@@ -193,9 +157,8 @@ def part_creates(url: str, backend: str) -> dict[str, Any]:
 
     workers = 4 if backend == "postgresql" else 1
     storm, anyone = _storm_people(url)
-    proc, base = _server(url, workers)
     result: dict[str, Any] = {"server_processes": workers}
-    try:
+    with server(url, workers=workers) as base:
         with httpx.Client(base_url=base, timeout=60) as client:
             token = client.post(
                 "/api/v1/auth/token", data={"username": "agent", "password": "Demo@95598"}
@@ -234,20 +197,11 @@ def part_creates(url: str, backend: str) -> dict[str, Any]:
                 counts[0] += ok
                 counts[1] += bad
 
-        threads = [threading.Thread(target=client_thread, args=(k,)) for k in range(4)]
-        started = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        elapsed = time.perf_counter() - started
+        elapsed = run_threads(client_thread, 4)
         result["storm_per_s"] = round(counts[0] / elapsed, 1)
         result["storm_created"] = counts[0]
         result["storm_failed"] = counts[1]
         result["storm_errors"] = errors
-    finally:
-        proc.terminate()
-        proc.wait(timeout=60)
     result["raw_per_s"] = _raw_ceiling(url)
     return result
 
@@ -333,13 +287,7 @@ def _raw_ceiling(url: str) -> float:
         with lock:
             counts[0] += n
 
-    threads = [threading.Thread(target=writer, args=(k,)) for k in range(4)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - started
+    elapsed = run_threads(writer, 4)
     engine.dispose()
     return round(counts[0] / elapsed, 1)
 

@@ -20,7 +20,7 @@ from datetime import timedelta
 import httpx
 from sqlalchemy import create_engine, text
 
-from benchmarks.common import ensure_order_history, server, summary_ms
+from benchmarks.common import ensure_order_history, run_threads, server, summary_ms
 from gridcare.demo.province import DEMO_PASSWORD
 from gridcare.models.types import utcnow
 
@@ -119,13 +119,7 @@ def bench_creates(base: str, client: httpx.Client, backend: str, url: str) -> No
             with lock:
                 done[0] += i
 
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - started
+    elapsed = run_threads(worker, 4)
     print(
         f"[create] {backend} sustained, 4 clients, 1 server process: {done[0] / elapsed:,.0f} orders/s "
         f"({done[0]:,} in {elapsed:.1f} s)"

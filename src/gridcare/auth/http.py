@@ -14,6 +14,7 @@ from gridcare.auth.principal import Principal
 from gridcare.auth.service import principal_for
 from gridcare.auth.tokens import read_token
 from gridcare.config import Settings
+from gridcare.db import transaction
 from gridcare.errors import AuthenticationFailed
 from gridcare.ratelimit import RateLimiter
 
@@ -28,16 +29,8 @@ async def get_settings_dep(request: Request) -> Settings:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    factory: sessionmaker[Session] = request.app.state.session_factory
-    session = factory()
-    try:
+    with transaction(request.app.state.session_factory) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 async def session_factory(request: Request) -> sessionmaker[Session]:

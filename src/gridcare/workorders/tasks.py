@@ -213,10 +213,15 @@ def scan_due(
 ) -> ScanResult:
     """Raise every due warning and breach, one committed batch at a time."""
     now = now or utcnow()
-    result = ScanResult()
     engine = factory.kw.get("bind")
     if isinstance(engine, Engine) and engine.dialect.name == "sqlite":
         return _scan_sqlite(engine, now, batch_size)
+    return _batches(factory, now, batch_size)
+
+
+def _batches(factory: sessionmaker[Session], now: datetime, batch_size: int) -> ScanResult:
+    """Batch after batch, each in its own transaction, until one takes fewer than `batch_size`."""
+    result = ScanResult()
     while True:
         with transaction(factory) as session:
             done, due = _batch(session, now, batch_size)
@@ -225,20 +230,18 @@ def scan_due(
         result.dropped += done.dropped
         result.outdated += done.outdated
         if due < batch_size:
-            break
-    return result
+            return result
 
 
 def _scan_sqlite(engine: Engine, now: datetime, batch_size: int) -> ScanResult:
     """On SQLite the batches run on one connection that leaves the WAL to grow until the pass ends and
     then checkpoints once (checkpointing after every batch copied the same index pages over and over),
     with a page cache that holds the pass's working set."""
-    result = ScanResult()
     with engine.connect() as connection:
         # The usual minute finds nothing: one index probe, and the connection left as it was.
         if connection.scalar(select(StepAlarm.at).where(StepAlarm.at <= now).limit(1)) is None:
             connection.rollback()
-            return result
+            return ScanResult()
         connection.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
         # A page cache as big as the pass's working set (the events' order index): each page is read
         # once per pass, not once per batch.
@@ -246,20 +249,7 @@ def _scan_sqlite(engine: Engine, now: datetime, batch_size: int) -> ScanResult:
         connection.exec_driver_sql("PRAGMA temp_store=MEMORY")  # the staging table: no temporary file
         connection.commit()
         try:
-            while True:
-                with Session(bind=connection) as session:
-                    try:
-                        done, due = _batch(session, now, batch_size)
-                        session.commit()
-                    except BaseException:
-                        session.rollback()
-                        raise
-                result.warnings += done.warnings
-                result.breaches += done.breaches
-                result.dropped += done.dropped
-                result.outdated += done.outdated
-                if due < batch_size:
-                    break
+            result = _batches(sessionmaker(bind=connection), now, batch_size)
         finally:
             connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT}")
             connection.exec_driver_sql(f"PRAGMA cache_size=-{DEFAULT_CACHE_KIB}")  # back to the pool small
